@@ -1,0 +1,145 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from stretches import progression
+from stretches.screening import QUESTIONS_BY_ID, Verdict
+
+
+class Exercise(models.Model):
+    """One stretch of the catalogue: the text a user reads and its hold/rep rule."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    summary = models.CharField(max_length=240)
+    who_for = models.TextField("who it is for")
+    setup = models.TextField()
+    steps = models.JSONField(default=list, help_text="A list of steps, in order.")
+    breathing = models.JSONField(default=list, help_text="A list of breathing cues.")
+    mistakes = models.JSONField(
+        default=list, help_text='A list of {"mistake": …, "fix": …} pairs.'
+    )
+    warning_signs = models.JSONField(default=list)
+    accessories = models.JSONField(default=list)
+    rules_text = models.TextField("hold and rep rules, in words")
+    hold_min_seconds = models.PositiveSmallIntegerField()
+    hold_max_seconds = models.PositiveSmallIntegerField()
+    reps = models.PositiveSmallIntegerField(help_text="Reps per leg (per set for double-leg).")
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hold_min_seconds__gte=1)
+                & models.Q(hold_min_seconds__lte=models.F("hold_max_seconds")),
+                name="exercise_hold_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hold_max_seconds__lte=progression.MAX_HOLD_SECONDS),
+                name="exercise_hold_at_most_60s",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(slug=progression.DOUBLE_LEG)
+                | models.Q(hold_max_seconds__lte=progression.MAX_DOUBLE_LEG_HOLD_SECONDS),
+                name="exercise_double_leg_hold_at_most_30s",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reps__gte=1) & models.Q(reps__lte=10),
+                name="exercise_reps_1_to_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("stretch-detail", args=[self.slug])
+
+    def clean(self) -> None:
+        cap = progression.hold_cap(self.slug)
+        errors = {}
+        if self.hold_max_seconds is not None and self.hold_max_seconds > cap:
+            errors["hold_max_seconds"] = f"The hold for this stretch is capped at {cap} seconds."
+        if (
+            self.hold_min_seconds is not None
+            and self.hold_max_seconds is not None
+            and self.hold_min_seconds > self.hold_max_seconds
+        ):
+            errors["hold_min_seconds"] = "The shortest hold cannot be longer than the longest."
+        for name in ("steps", "breathing", "warning_signs", "accessories"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                errors[name] = "Enter a list of sentences."
+        if not isinstance(self.mistakes, list) or not all(
+            isinstance(m, dict) and set(m) == {"mistake", "fix"} for m in self.mistakes
+        ):
+            errors["mistakes"] = 'Enter a list of {"mistake": "…", "fix": "…"} pairs.'
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def rule(self) -> progression.ExerciseRule:
+        return progression.ExerciseRule(
+            self.slug, self.hold_min_seconds, self.hold_max_seconds, self.reps
+        )
+
+
+class Screening(models.Model):
+    """One answered questionnaire; every one is kept for the clinician report."""
+
+    class Reason(models.TextChoices):
+        FIRST = "first", "Before first use"
+        DUE = "due", "Every 28 days"
+        STOP_SIGNAL = "stop_signal", "After a stop signal"
+        RETAKE = "retake", "Retaken by the user"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screenings"
+    )
+    taken_at = models.DateTimeField(db_index=True)
+    answers = models.JSONField()
+    verdict = models.CharField(max_length=16, choices=[(v.value, v.label) for v in Verdict])
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.RETAKE)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        indexes = [models.Index(fields=["user", "-taken_at"], name="screening_user_taken")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict__in=[v.value for v in Verdict]),
+                name="screening_verdict_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} on {self.taken_at:%Y-%m-%d}"
+
+    @property
+    def verdict_enum(self) -> Verdict:
+        return Verdict(self.verdict)
+
+    @property
+    def yes_questions(self):
+        return [QUESTIONS_BY_ID[q] for q, yes in self.answers.items() if yes and q in QUESTIONS_BY_ID]
+
+
+class Clearance(models.Model):
+    """The user's record that a doctor or clinician has seen and cleared them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clearances"
+    )
+    screening = models.OneToOneField(
+        Screening, on_delete=models.CASCADE, related_name="clearance"
+    )
+    cleared_on = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"Cleared on {self.cleared_on}"

@@ -1,0 +1,125 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from stretches.models import Exercise
+
+PAIN_MIN, PAIN_MAX = 0, 10
+REPS_MIN, REPS_MAX = 1, 10
+HOLD_MIN, HOLD_MAX = 1, 120
+
+
+class Sides(models.TextChoices):
+    LEFT = "left", "Left leg"
+    RIGHT = "right", "Right leg"
+    LEFT_AND_RIGHT = "left_right", "Left and right, one at a time"
+    BOTH = "both", "Both legs together"
+
+
+class StopSignal(models.TextChoices):
+    """Signals asked after every session (SPEC 1.5); any one pauses the programme."""
+
+    NUMBNESS = "numbness", "Numbness or tingling that got worse"
+    SHARP_PAIN = "sharp_pain", "Sharp or shooting pain instead of a gentle stretch"
+    CRAMP = "cramp", "Muscle cramping or spasm"
+    LASTING_PAIN = "lasting_pain", "Pain from the last session lasted more than 2 hours"
+
+
+class Session(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stretch_sessions"
+    )
+    performed_at = models.DateTimeField()
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="sessions")
+    sides = models.CharField(max_length=16, choices=Sides.choices)
+    reps_per_side = models.PositiveSmallIntegerField()
+    hold_seconds = models.PositiveSmallIntegerField("hold achieved (s)")
+    hold_seconds_target = models.PositiveSmallIntegerField("hold prescribed (s)", null=True)
+    pain_before = models.PositiveSmallIntegerField()
+    pain_after = models.PositiveSmallIntegerField()
+    stop_signals = models.JSONField(default=list, blank=True)
+    has_stop_signal = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+    client_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Bumped on every edit; an edit form carries the version it was read at, so a
+    # second tab cannot silently overwrite the first tab's save.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        indexes = [models.Index(fields=["user", "performed_at"], name="session_user_performed")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_token"], name="session_once_per_token"),
+            models.CheckConstraint(
+                condition=models.Q(pain_before__gte=PAIN_MIN, pain_before__lte=PAIN_MAX),
+                name="session_pain_before_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pain_after__gte=PAIN_MIN, pain_after__lte=PAIN_MAX),
+                name="session_pain_after_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reps_per_side__gte=REPS_MIN, reps_per_side__lte=REPS_MAX),
+                name="session_reps_1_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hold_seconds__gte=HOLD_MIN, hold_seconds__lte=HOLD_MAX),
+                name="session_hold_1_120",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hold_seconds_target__isnull=True)
+                | models.Q(hold_seconds_target__gte=HOLD_MIN, hold_seconds_target__lte=HOLD_MAX),
+                name="session_hold_target_1_120",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sides__in=[s.value for s in Sides]),
+                name="session_sides_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} at {self.performed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def pain_change(self) -> int:
+        return self.pain_after - self.pain_before
+
+    def stop_signal_labels(self) -> list[str]:
+        labels = dict(StopSignal.choices)
+        return [labels[s] for s in self.stop_signals if s in labels]
+
+
+class CheckinAnswer(models.TextChoices):
+    BETTER = "better", "Better"
+    SAME = "same", "Same"
+    WORSE = "worse", "Worse"
+
+
+class WeeklyCheckin(models.Model):
+    """The one-tap weekly check-in: daily movement and sleep, against last week."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_checkins"
+    )
+    week = models.PositiveSmallIntegerField(help_text="Programme week number.")
+    movement = models.CharField(max_length=8, choices=CheckinAnswer.choices)
+    sleep = models.CharField(max_length=8, choices=CheckinAnswer.choices)
+    answered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["week"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="checkin_once_per_week"),
+            models.CheckConstraint(
+                condition=models.Q(movement__in=["better", "same", "worse"])
+                & models.Q(sleep__in=["better", "same", "worse"]),
+                name="checkin_answers_known",
+            ),
+            models.CheckConstraint(condition=models.Q(week__gte=1), name="checkin_week_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Week {self.week} check-in"
