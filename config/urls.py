@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("stretches.urls")),
     path("", include("tracking.urls")),
+    path("", include("tracking.progress_urls")),
 ]
 
 handler500 = "config.views.server_error"

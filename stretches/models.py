@@ -18,9 +18,7 @@ class Exercise(models.Model):
     setup = models.TextField()
     steps = models.JSONField(default=list, help_text="A list of steps, in order.")
     breathing = models.JSONField(default=list, help_text="A list of breathing cues.")
-    mistakes = models.JSONField(
-        default=list, help_text='A list of {"mistake": …, "fix": …} pairs.'
-    )
+    mistakes = models.JSONField(default=list, help_text='A list of {"mistake": …, "fix": …} pairs.')
     warning_signs = models.JSONField(default=list)
     accessories = models.JSONField(default=list)
     rules_text = models.TextField("hold and rep rules, in words")
@@ -122,7 +120,9 @@ class Screening(models.Model):
 
     @property
     def yes_questions(self):
-        return [QUESTIONS_BY_ID[q] for q, yes in self.answers.items() if yes and q in QUESTIONS_BY_ID]
+        return [
+            QUESTIONS_BY_ID[q] for q, yes in self.answers.items() if yes and q in QUESTIONS_BY_ID
+        ]
 
 
 class Clearance(models.Model):
@@ -131,9 +131,7 @@ class Clearance(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clearances"
     )
-    screening = models.OneToOneField(
-        Screening, on_delete=models.CASCADE, related_name="clearance"
-    )
+    screening = models.OneToOneField(Screening, on_delete=models.CASCADE, related_name="clearance")
     cleared_on = models.DateField()
     note = models.CharField(max_length=500, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)

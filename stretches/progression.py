@@ -184,6 +184,11 @@ DEFAULT_RULES: dict[str, ExerciseRule] = {
 }
 
 
+def programme_week(start: date, today: date) -> int:
+    """Week 1 is the first 7 days from the start date, counted in the user's own days."""
+    return max(0, (today - start).days) // 7 + 1
+
+
 def calendar_stage(day_index: int) -> Stage:
     week = day_index // 7 + 1
     stage = Stage.FOUNDATION
@@ -197,9 +202,7 @@ def _is_setback(fact: SessionFact) -> bool:
     return fact.stop_signal or fact.pain_rise >= HOLD_BACK_PAIN_RISE
 
 
-def _effective_stage(
-    start: date, day_index: int, setback_days: set[date]
-) -> tuple[Stage, int]:
+def _effective_stage(start: date, day_index: int, setback_days: set[date]) -> tuple[Stage, int]:
     """Walk the programme day by day; return the stage today and the day it began.
 
     A step up needs a clean last 7 days (no stop signal, no rise of 2 or more) and at
@@ -227,9 +230,7 @@ def _weekday_phrase(day: date, today: date) -> str:
     return f"{day:%A}'s session"
 
 
-def _held_back_reason(
-    stage: Stage, calendar: Stage, facts: list[SessionFact], today: date
-) -> str:
+def _held_back_reason(stage: Stage, calendar: Stage, facts: list[SessionFact], today: date) -> str:
     if stage >= calendar:
         return ""
     rule = stage.rule
@@ -242,9 +243,7 @@ def _held_back_reason(
         if latest.stop_signal:
             return prefix + f"you reported a stop signal after {when}."
         return prefix + f"your pain rose by {latest.pain_rise} after {when}."
-    return prefix + (
-        "you move up one stage at a time, after at least a week on the current one."
-    )
+    return prefix + ("you move up one stage at a time, after at least a week on the current one.")
 
 
 def _unlock_progress(
@@ -262,9 +261,7 @@ def _unlock_progress(
             blocker = "pain was higher after a session than before it in the last 7 days"
     if not blocker and phase is Phase.ACUTE:
         blocker = "the double-leg stretch waits until the acute flare has settled"
-    unlocked = (
-        day_index >= UNLOCK_AFTER_DAYS and days_logged >= UNLOCK_DAYS_NEEDED and not blocker
-    )
+    unlocked = day_index >= UNLOCK_AFTER_DAYS and days_logged >= UNLOCK_DAYS_NEEDED and not blocker
     return UnlockProgress(
         unlocked=unlocked,
         days_since_start=day_index,
@@ -274,14 +271,20 @@ def _unlock_progress(
 
 
 def _suggest_maintenance(facts: list[SessionFact], today: date, phase: Phase) -> bool:
+    """7 days in a row of pain before at 0-1, ending today or (before today's log) yesterday."""
     if phase is Phase.MAINTENANCE:
         return False
-    for k in range(MAINTENANCE_SUGGEST_DAYS):
-        day = today - timedelta(days=k)
-        that_day = [f for f in facts if f.day == day]
-        if not that_day or any(f.pain_before > MAINTENANCE_SUGGEST_MAX_PAIN for f in that_day):
-            return False
-    return True
+
+    def calm_run_ending(last: date) -> bool:
+        for k in range(MAINTENANCE_SUGGEST_DAYS):
+            day = last - timedelta(days=k)
+            that_day = [f for f in facts if f.day == day]
+            if not that_day or any(f.pain_before > MAINTENANCE_SUGGEST_MAX_PAIN for f in that_day):
+                return False
+        return True
+
+    today_ok = all(f.pain_before <= MAINTENANCE_SUGGEST_MAX_PAIN for f in facts if f.day == today)
+    return calm_run_ending(today) or (today_ok and calm_run_ending(today - timedelta(days=1)))
 
 
 def _capped(slug: str, low: int, high: int, target: int) -> tuple[int, int, int]:
@@ -332,11 +335,10 @@ def prescription_for(
     unlock = _unlock_progress(day_index, facts, today, phase)
     main_slug = DOUBLE_LEG if unlock.unlocked else SINGLE_LEG
     main_rule = rules[main_slug]
+    # An admin may narrow an exercise's range; it can shorten holds, never lengthen them.
+    main_high = min(stage_rule.hold_max, main_rule.hold_max)
     low, high, main_target = _capped(
-        main_slug,
-        max(stage_rule.hold_min, 1),
-        min(stage_rule.hold_max, main_rule.hold_max),
-        target,
+        main_slug, min(stage_rule.hold_min, main_high), main_high, target
     )
     items = [
         PlanItem(
@@ -363,7 +365,8 @@ def prescription_for(
     items.append(fixed_item(MORNING, ("left", "right"), Frequency.ON_WAKING, 1, 1))
     if sciatica_side in ("left", "right"):
         items.append(fixed_item(FIGURE_FOUR, (sciatica_side,), frequency, times, times_max))
-    if desk_work:
+    # During an acute flare the 3-a-day cap covers everything, work breaks included.
+    if desk_work and phase is not Phase.ACUTE:
         items.append(fixed_item(STANDING_HUG, ("left", "right"), Frequency.WORK_BREAKS, 4, 4))
 
     notes = []
@@ -373,7 +376,10 @@ def prescription_for(
             "have reached the full stage."
         )
     if phase is Phase.ACUTE:
-        notes.append("During a flare: three short sessions a day, holds stay in the stage's range.")
+        notes.append(
+            "During a flare: three short sessions a day, holds stay in the stage's range"
+            + (", and work-break hugs pause until it settles." if desk_work else ".")
+        )
 
     return Prescription(
         week=week,

@@ -80,8 +80,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "saddle_numbness",
         Tier.EMERGENCY,
-        "Is any area around your genitals, buttocks or inner thighs numb or "
-        "reduced in feeling?",
+        "Is any area around your genitals, buttocks or inner thighs numb or reduced in feeling?",
         "The skin you would sit on in a saddle. You may notice it when wiping after the toilet.",
     ),
     Question(
@@ -135,8 +134,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "disc_compression",
         Tier.CLINICIAN_FIRST,
-        "Has a clinician told you that you have an acute disc herniation pressing hard "
-        "on a nerve?",
+        "Has a clinician told you that you have an acute disc herniation pressing hard on a nerve?",
         "A diagnosis after an examination or a scan, not a guess.",
     ),
     Question(
@@ -153,9 +151,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 QUESTIONS_BY_ID: dict[str, Question] = {q.id: q for q in QUESTIONS}
-EMERGENCY_QUESTION_IDS: tuple[str, ...] = tuple(
-    q.id for q in QUESTIONS if q.tier is Tier.EMERGENCY
-)
+EMERGENCY_QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS if q.tier is Tier.EMERGENCY)
 
 # Screening is asked again this often, and after any stop signal.
 RESCREEN_AFTER = timedelta(days=28)

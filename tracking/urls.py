@@ -1,1 +1,12 @@
-urlpatterns = []
+from django.urls import path
+
+from tracking import views
+
+urlpatterns = [
+    path("today/log/", views.log, name="log-session"),
+    path("sessions/", views.session_list, name="session-list"),
+    path("sessions/new/", views.session_new, name="session-new"),
+    path("sessions/<int:pk>/edit/", views.session_edit, name="session-edit"),
+    path("sessions/<int:pk>/delete/", views.session_delete, name="session-delete"),
+    path("checkin/", views.checkin, name="checkin"),
+]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,20 +14,64 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(default='UTC', max_length=64)),
-                ('programme_start', models.DateField(blank=True, null=True)),
-                ('phase', models.CharField(choices=[('standard', 'Standard'), ('acute', 'Acute flare'), ('maintenance', 'Maintenance')], default='standard', max_length=16)),
-                ('desk_work', models.BooleanField(default=False)),
-                ('sciatica_side', models.CharField(blank=True, choices=[('', 'No sciatica-type pain'), ('left', 'Left leg'), ('right', 'Right leg')], default='', max_length=8)),
-                ('last_stop_signal_at', models.DateTimeField(blank=True, null=True)),
-                ('last_stop_signals', models.JSONField(blank=True, default=list)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("time_zone", models.CharField(default="UTC", max_length=64)),
+                ("programme_start", models.DateField(blank=True, null=True)),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard"),
+                            ("acute", "Acute flare"),
+                            ("maintenance", "Maintenance"),
+                        ],
+                        default="standard",
+                        max_length=16,
+                    ),
+                ),
+                ("desk_work", models.BooleanField(default=False)),
+                (
+                    "sciatica_side",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No sciatica-type pain"),
+                            ("left", "Left leg"),
+                            ("right", "Right leg"),
+                        ],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                ("last_stop_signal_at", models.DateTimeField(blank=True, null=True)),
+                ("last_stop_signals", models.JSONField(blank=True, default=list)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('phase__in', ['standard', 'acute', 'maintenance'])), name='profile_phase_known'), models.CheckConstraint(condition=models.Q(('sciatica_side__in', ['', 'left', 'right'])), name='profile_sciatica_side_known')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("phase__in", ["standard", "acute", "maintenance"])),
+                        name="profile_phase_known",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("sciatica_side__in", ["", "left", "right"])),
+                        name="profile_sciatica_side_known",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,64 +14,165 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Exercise',
+            name="Exercise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('summary', models.CharField(max_length=240)),
-                ('who_for', models.TextField(verbose_name='who it is for')),
-                ('setup', models.TextField()),
-                ('steps', models.JSONField(default=list, help_text='A list of steps, in order.')),
-                ('breathing', models.JSONField(default=list, help_text='A list of breathing cues.')),
-                ('mistakes', models.JSONField(default=list, help_text='A list of {"mistake": …, "fix": …} pairs.')),
-                ('warning_signs', models.JSONField(default=list)),
-                ('accessories', models.JSONField(default=list)),
-                ('rules_text', models.TextField(verbose_name='hold and rep rules, in words')),
-                ('hold_min_seconds', models.PositiveSmallIntegerField()),
-                ('hold_max_seconds', models.PositiveSmallIntegerField()),
-                ('reps', models.PositiveSmallIntegerField(help_text='Reps per leg (per set for double-leg).')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("summary", models.CharField(max_length=240)),
+                ("who_for", models.TextField(verbose_name="who it is for")),
+                ("setup", models.TextField()),
+                ("steps", models.JSONField(default=list, help_text="A list of steps, in order.")),
+                (
+                    "breathing",
+                    models.JSONField(default=list, help_text="A list of breathing cues."),
+                ),
+                (
+                    "mistakes",
+                    models.JSONField(
+                        default=list, help_text='A list of {"mistake": …, "fix": …} pairs.'
+                    ),
+                ),
+                ("warning_signs", models.JSONField(default=list)),
+                ("accessories", models.JSONField(default=list)),
+                ("rules_text", models.TextField(verbose_name="hold and rep rules, in words")),
+                ("hold_min_seconds", models.PositiveSmallIntegerField()),
+                ("hold_max_seconds", models.PositiveSmallIntegerField()),
+                (
+                    "reps",
+                    models.PositiveSmallIntegerField(
+                        help_text="Reps per leg (per set for double-leg)."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('hold_min_seconds__gte', 1), ('hold_min_seconds__lte', models.F('hold_max_seconds'))), name='exercise_hold_range_ordered'), models.CheckConstraint(condition=models.Q(('hold_max_seconds__lte', 60)), name='exercise_hold_at_most_60s'), models.CheckConstraint(condition=models.Q(models.Q(('slug', 'double-knee-to-chest'), _negated=True), ('hold_max_seconds__lte', 30), _connector='OR'), name='exercise_double_leg_hold_at_most_30s'), models.CheckConstraint(condition=models.Q(('reps__gte', 1), ('reps__lte', 10)), name='exercise_reps_1_to_10')],
+                "ordering": ["position", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("hold_min_seconds__gte", 1),
+                            ("hold_min_seconds__lte", models.F("hold_max_seconds")),
+                        ),
+                        name="exercise_hold_range_ordered",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("hold_max_seconds__lte", 60)),
+                        name="exercise_hold_at_most_60s",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("slug", "double-knee-to-chest"), _negated=True),
+                            ("hold_max_seconds__lte", 30),
+                            _connector="OR",
+                        ),
+                        name="exercise_double_leg_hold_at_most_30s",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("reps__gte", 1), ("reps__lte", 10)),
+                        name="exercise_reps_1_to_10",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Screening',
+            name="Screening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('taken_at', models.DateTimeField(db_index=True)),
-                ('answers', models.JSONField()),
-                ('verdict', models.CharField(choices=[('clear', 'Clear'), ('clinician_first', 'See a clinician first'), ('urgent', 'See a doctor within days'), ('emergency', 'Get emergency care now')], max_length=16)),
-                ('reason', models.CharField(choices=[('first', 'Before first use'), ('due', 'Every 28 days'), ('stop_signal', 'After a stop signal'), ('retake', 'Retaken by the user')], default='retake', max_length=16)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='screenings', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("taken_at", models.DateTimeField(db_index=True)),
+                ("answers", models.JSONField()),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("clear", "Clear"),
+                            ("clinician_first", "See a clinician first"),
+                            ("urgent", "See a doctor within days"),
+                            ("emergency", "Get emergency care now"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("first", "Before first use"),
+                            ("due", "Every 28 days"),
+                            ("stop_signal", "After a stop signal"),
+                            ("retake", "Retaken by the user"),
+                        ],
+                        default="retake",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="screenings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-taken_at', '-id'],
+                "ordering": ["-taken_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Clearance',
+            name="Clearance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cleared_on', models.DateField()),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clearances', to=settings.AUTH_USER_MODEL)),
-                ('screening', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='clearance', to='stretches.screening')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cleared_on", models.DateField()),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clearances",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "screening",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clearance",
+                        to="stretches.screening",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-recorded_at'],
+                "ordering": ["-recorded_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='screening',
-            index=models.Index(fields=['user', '-taken_at'], name='screening_user_taken'),
+            model_name="screening",
+            index=models.Index(fields=["user", "-taken_at"], name="screening_user_taken"),
         ),
         migrations.AddConstraint(
-            model_name='screening',
-            constraint=models.CheckConstraint(condition=models.Q(('verdict__in', ['clear', 'clinician_first', 'urgent', 'emergency'])), name='screening_verdict_known'),
+            model_name="screening",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("verdict__in", ["clear", "clinician_first", "urgent", "emergency"])
+                ),
+                name="screening_verdict_known",
+            ),
         ),
     ]

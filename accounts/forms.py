@@ -1,0 +1,116 @@
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from accounts.models import Profile, time_zone_choices
+
+PROGRAMME_START_MAX_AGE = timedelta(days=2 * 365)
+
+
+def check_programme_start(value: date | None, today: date) -> date | None:
+    if value is None:
+        return value
+    if value > today:
+        raise forms.ValidationError(
+            "The start date cannot be in the future. Choose today or a past date."
+        )
+    if value < today - PROGRAMME_START_MAX_AGE:
+        raise forms.ValidationError("The start date cannot be more than two years ago.")
+    return value
+
+
+class TimeZoneField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=time_zone_choices,
+            help_text="Days and times are counted in this time zone.",
+            error_messages={
+                "invalid_choice": "Choose a time zone from the list, such as Europe/London."
+            },
+            **kwargs,
+        )
+
+
+class SignupForm(UserCreationForm):
+    time_zone = TimeZoneField(label="Your time zone", initial="UTC")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The guessed time zone is filled in by the browser (Intl API) where it can.
+        self.fields["time_zone"].widget.attrs["data-guess-timezone"] = "true"
+        self.fields["username"].help_text = "Letters, digits and @ . + - _ only."
+        self.fields[
+            "password1"
+        ].help_text = "At least 8 characters; not a common password and not only numbers."
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = TimeZoneField()
+
+    class Meta:
+        model = Profile
+        fields = ("time_zone", "programme_start", "phase", "desk_work", "sciatica_side")
+        labels = {
+            "programme_start": "Programme start date",
+            "phase": "Phase",
+            "desk_work": "I work at a desk (adds standing knee hugs every 2 hours)",
+            "sciatica_side": "Sciatica-type pain down one leg",
+        }
+        help_texts = {
+            "programme_start": "Week 1 begins on this day. Today or up to two years back.",
+            "phase": "Acute flare: 3 short sessions a day. Maintenance: 3-4 sessions a week.",
+            "sciatica_side": "Adds the figure-four stretch on that side.",
+        }
+        widgets = {
+            "programme_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "phase": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["phase"].error_messages["invalid_choice"] = (
+            "Choose one of the phases listed: standard, acute flare or maintenance."
+        )
+
+    def clean_programme_start(self):
+        return check_programme_start(self.cleaned_data.get("programme_start"), self.today)
+
+
+class StartDateForm(forms.Form):
+    programme_start = forms.DateField(
+        label="When did you start (or when do you start) the programme?",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Week 1 begins on this day. Today or up to two years back.",
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["programme_start"].initial = today
+
+    def clean_programme_start(self):
+        return check_programme_start(self.cleaned_data.get("programme_start"), self.today)
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That password is not right. Nothing was deleted.")
+        return password

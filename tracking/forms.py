@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from stretches.models import Exercise
+from stretches.progression import DOUBLE_LEG
+from tracking.models import (
+    HOLD_MAX,
+    HOLD_MIN,
+    PAIN_MAX,
+    PAIN_MIN,
+    REPS_MAX,
+    REPS_MIN,
+    CheckinAnswer,
+    Sides,
+    StopSignal,
+)
+
+BACKDATE_LIMIT = timedelta(days=7)
+PAIN_CHOICES = [(n, str(n)) for n in range(PAIN_MIN, PAIN_MAX + 1)]
+AFTER_SESSION_SIGNALS = [(s.value, s.label) for s in StopSignal if s is not StopSignal.LASTING_PAIN]
+
+
+def pain_field(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=PAIN_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text="0 means no pain, 10 the worst pain you can imagine.",
+        error_messages={
+            "required": "Choose a number from 0 (no pain) to 10 (worst imaginable).",
+            "invalid_choice": "Pain must be a whole number from 0 to 10.",
+        },
+    )
+
+
+class SessionForm(forms.Form):
+    """A session as the user reports it; clean() turns it into service arguments."""
+
+    exercise = forms.ChoiceField(label="Stretch")
+    sides = forms.ChoiceField(
+        label="Side(s)",
+        choices=Sides.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose which side or sides you stretched."},
+    )
+    reps_per_side = forms.IntegerField(
+        label="Reps per side",
+        min_value=REPS_MIN,
+        max_value=REPS_MAX,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": "Enter a whole number of reps from 1 to 10."},
+    )
+    hold_seconds = forms.IntegerField(
+        label="Longest hold achieved (seconds)",
+        min_value=HOLD_MIN,
+        max_value=HOLD_MAX,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": "Enter the hold in whole seconds, from 1 to 120."},
+    )
+    hold_seconds_target = forms.IntegerField(
+        required=False, min_value=HOLD_MIN, max_value=HOLD_MAX, widget=forms.HiddenInput
+    )
+    pain_before = pain_field("Pain before the session")
+    pain_after = pain_field("Pain after the session")
+    stop_signals = forms.MultipleChoiceField(
+        label="Did any of these happen? (each one pauses the programme)",
+        choices=AFTER_SESSION_SIGNALS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose only from the signs listed."},
+    )
+    lasting_pain = forms.BooleanField(
+        label="Pain from your previous session lasted more than 2 hours",
+        required=False,
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, catalogue: dict[str, Exercise], ask_lasting_pain: bool, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        self.catalogue = catalogue
+        self.fields["exercise"].choices = [(slug, ex.name) for slug, ex in catalogue.items()]
+        self.fields["exercise"].error_messages["invalid_choice"] = "Choose a stretch from the list."
+        if not ask_lasting_pain:
+            del self.fields["lasting_pain"]
+
+    @classmethod
+    def for_plan(cls, plan, data=None) -> SessionForm:
+        catalogue = {entry.exercise.slug: entry.exercise for entry in plan.items}
+        next_entry = plan.next_item or plan.main
+        item = next_entry.item
+        sides = {("both",): Sides.BOTH, ("left", "right"): Sides.LEFT_AND_RIGHT}.get(
+            item.sides, item.sides[0]
+        )
+        initial = {
+            "exercise": item.slug,
+            "sides": sides,
+            "reps_per_side": item.reps,
+            "hold_seconds": item.hold_target,
+            "hold_seconds_target": item.hold_target,
+        }
+        return cls(
+            data,
+            catalogue=catalogue,
+            ask_lasting_pain=plan.last_session is not None,
+            initial=initial,
+        )
+
+    def clean_exercise(self) -> Exercise:
+        return self.catalogue[self.cleaned_data["exercise"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        exercise, sides = cleaned.get("exercise"), cleaned.get("sides")
+        if exercise is not None and sides:
+            if exercise.slug == DOUBLE_LEG and sides != Sides.BOTH:
+                self.add_error("sides", "The double-leg stretch works both legs together.")
+            elif exercise.slug != DOUBLE_LEG and sides == Sides.BOTH:
+                self.add_error("sides", "This stretch is done one leg at a time.")
+        signals = list(cleaned.get("stop_signals") or [])
+        if cleaned.get("lasting_pain"):
+            signals.append(StopSignal.LASTING_PAIN.value)
+        cleaned["all_stop_signals"] = signals
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "exercise": data["exercise"],
+            "sides": data["sides"],
+            "reps_per_side": data["reps_per_side"],
+            "hold_seconds": data["hold_seconds"],
+            "hold_seconds_target": data.get("hold_seconds_target"),
+            "pain_before": data["pain_before"],
+            "pain_after": data["pain_after"],
+            "stop_signals": data["all_stop_signals"],
+            "note": data.get("note", ""),
+        }
+
+
+class PerformedAtMixin(forms.Form):
+    performed_at = forms.DateTimeField(
+        label="When did you do it?",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        help_text="In your own time zone. Up to 7 days back, never in the future.",
+        error_messages={"invalid": "Enter a date and time, for example 2026-03-01 08:30."},
+    )
+
+    def clean_performed_at(self) -> datetime:
+        value = self.cleaned_data["performed_at"]
+        now = timezone.now()
+        # One minute of slack for a clock that runs a little ahead of ours.
+        if value > now + timedelta(minutes=1):
+            raise forms.ValidationError("That time is in the future.")
+        if value < now - BACKDATE_LIMIT:
+            raise forms.ValidationError("Sessions can be logged up to 7 days back.")
+        return value
+
+
+class BackdatedSessionForm(PerformedAtMixin, SessionForm):
+    field_order = ["performed_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        local_now = timezone.localtime()
+        self.fields["performed_at"].initial = local_now.replace(second=0, microsecond=0)
+        self.fields["performed_at"].widget.attrs["max"] = local_now.strftime("%Y-%m-%dT%H:%M")
+        self.fields["performed_at"].widget.attrs["min"] = (local_now - BACKDATE_LIMIT).strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+
+
+class EditSessionForm(SessionForm):
+    """Editing keeps the original time unless it is changed, within the same 7-day rule."""
+
+    performed_at = forms.DateTimeField(
+        label="When did you do it?",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": "Enter a date and time, for example 2026-03-01 08:30."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    field_order = ["performed_at"]
+
+    def __init__(self, *args, session, **kwargs):
+        self.session = session
+        super().__init__(*args, ask_lasting_pain=True, **kwargs)
+        del self.fields["client_token"]
+        self.fields["stop_signals"].choices = list(StopSignal.choices)
+        del self.fields["lasting_pain"]
+        self.fields[
+            "stop_signals"
+        ].help_text = "A stop signal already recorded stays recorded; you can add one you forgot."
+
+    def clean_performed_at(self) -> datetime:
+        value = self.cleaned_data["performed_at"]
+        if value == self.session.performed_at.replace(second=0, microsecond=0):
+            return self.session.performed_at
+        return PerformedAtMixin.clean_performed_at(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["all_stop_signals"] = list(cleaned.get("stop_signals") or [])
+        return cleaned
+
+
+class CheckinForm(forms.Form):
+    movement = forms.ChoiceField(
+        label="Everyday movement this week, compared with last week",
+        choices=CheckinAnswer.choices,
+        widget=forms.RadioSelect,
+    )
+    sleep = forms.ChoiceField(
+        label="Sleep this week, compared with last week",
+        choices=CheckinAnswer.choices,
+        widget=forms.RadioSelect,
+    )
