@@ -1,0 +1,195 @@
+"""Shared fixtures: users in a known state, sessions, and the real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.services import create_account
+from stretches.models import Exercise, Screening
+from stretches.screening import QUESTIONS, Verdict
+from tracking.models import Session, Sides
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by
+# the test itself (fixtures, assertions) are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "calm-Stretch-42"
+CHROMIUM = os.environ.get("EASEBACK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def all_no() -> dict[str, bool]:
+    return {q.id: False for q in QUESTIONS}
+
+
+def make_user(
+    username: str | None = None,
+    *,
+    time_zone: str = "UTC",
+    start: date | None | str = "today",
+    screened: bool = True,
+    **profile_fields,
+):
+    """A user with a profile; by default started today with a clear screening."""
+    user = create_account(
+        username=username or f"user-{uuid.uuid4().hex[:8]}", password=PASSWORD, time_zone=time_zone
+    )
+    profile = user.profile
+    profile.programme_start = profile.local_today() if start == "today" else start
+    for name, value in profile_fields.items():
+        setattr(profile, name, value)
+    profile.save()
+    if screened:
+        make_screening(user)
+    return user
+
+
+def make_screening(user, verdict: Verdict = Verdict.CLEAR, answers=None, taken_at=None):
+    answers = answers or all_no()
+    return Screening.objects.create(
+        user=user,
+        taken_at=taken_at or timezone.now(),
+        answers=answers,
+        verdict=verdict.value,
+    )
+
+
+def exercise(slug: str = "single-knee-to-chest") -> Exercise:
+    return Exercise.objects.get(slug=slug)
+
+
+def make_session(
+    user, *, performed_at: datetime | None = None, slug: str = "single-knee-to-chest", **fields
+) -> Session:
+    defaults = {
+        "sides": Sides.BOTH if slug == "double-knee-to-chest" else Sides.LEFT_AND_RIGHT,
+        "reps_per_side": 3,
+        "hold_seconds": 20,
+        "hold_seconds_target": 20,
+        "pain_before": 5,
+        "pain_after": 4,
+    }
+    defaults.update(fields)
+    stop = defaults.get("stop_signals") or []
+    return Session.objects.create(
+        user=user,
+        performed_at=performed_at or timezone.now() - timedelta(minutes=5),
+        exercise=exercise(slug),
+        has_stop_signal=bool(stop),
+        **defaults,
+    )
+
+
+def session_post(**overrides) -> dict:
+    """A valid log-form submission; override any field."""
+    data = {
+        "exercise": "single-knee-to-chest",
+        "sides": "left_right",
+        "reps_per_side": "3",
+        "hold_seconds": "20",
+        "hold_seconds_target": "20",
+        "pain_before": "5",
+        "pain_after": "3",
+        "client_token": str(uuid.uuid4()),
+        "note": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def user(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return make_user("mallory")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+# --- The real browser -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium'. "
+            "Browser tests never skip silently."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, settings):
+    # Hashed static names do not exist under live_server: serve the plain files.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+# --- Proof that browser tests ran -----------------------------------------------------
+
+_browser_outcomes: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if "browser" in report.keywords and (report.when == "call" or report.skipped):
+        _browser_outcomes.append(report.outcome)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # CI sets EASEBACK_REQUIRE_BROWSER=1: a run where no browser test passed, or one
+    # was skipped, fails instead of looking green.
+    if os.environ.get("EASEBACK_REQUIRE_BROWSER") != "1":
+        return
+    if not _browser_outcomes or "skipped" in _browser_outcomes:
+        print(f"\nBrowser tests required but outcomes were {_browser_outcomes or 'none'}: failing.")
+        session.exitstatus = 1
