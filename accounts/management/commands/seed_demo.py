@@ -69,5 +69,5 @@ class Command(BaseCommand):
     def _print_login(self):
         self.stdout.write(
             f"Demo login: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' "
-            "at http://127.0.0.1:8000/accounts/login/"
+            "(log in at /accounts/login/)"
         )
