@@ -4,7 +4,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import StartDateForm
 from accounts.services import profile_for
@@ -150,6 +150,7 @@ def record_clearance(request: HttpRequest) -> HttpResponse:
 
 
 @exercise_gate
+@require_GET
 def today(request: HttpRequest) -> HttpResponse:
     from tracking.forms import SessionForm
     from tracking.views import log_form_context, weekly_checkin_due

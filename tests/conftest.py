@@ -112,6 +112,12 @@ def session_post(**overrides) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is deliberately slow; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def user(db):
     return make_user("alice")

@@ -85,7 +85,13 @@ class SessionForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    client_token = forms.UUIDField(widget=forms.HiddenInput)
+    client_token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form is out of date. Please reload the page and log the session again.",
+            "invalid": "This form is out of date. Please reload the page and log the session again.",
+        },
+    )
 
     def __init__(self, *args, catalogue: dict[str, Exercise], ask_lasting_pain: bool, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
