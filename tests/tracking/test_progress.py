@@ -1,0 +1,524 @@
+"""The progress page and the clinician report (SPEC 2.2, 2.3): charts, verdict, weeks, privacy."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.services import create_account
+from stretches.models import Clearance, Exercise, Screening
+from tracking.models import Session, WeeklyCheckin
+from tracking.progress_views import daily_numbers
+
+PASSWORD = "calm-Stretch-42"
+LONDON = ZoneInfo("Europe/London")
+NOW = datetime(2026, 5, 20, 18, 0, tzinfo=LONDON)  # a Wednesday evening
+TODAY = NOW.date()
+START = TODAY - timedelta(days=41)  # 9 April: today is the last day of week 6
+PAGES = ["/progress/", "/progress/report/", "/progress/export.csv", "/progress/export.json"]
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def quick_passwords(settings):
+    # Accounts here never sign in with a password; hashing them slowly only costs time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_account(username: str, *, time_zone: str = "Europe/London", start: date | None = START):
+    user = create_account(username=username, password=PASSWORD, time_zone=time_zone)
+    user.profile.programme_start = start
+    user.profile.save()
+    return user
+
+
+def make_session(
+    user,
+    when: datetime,
+    *,
+    slug: str = "single-knee-to-chest",
+    pain_before: int = 5,
+    pain_after: int = 4,
+    **fields,
+) -> Session:
+    stop_signals = fields.pop("stop_signals", [])
+    return Session.objects.create(
+        user=user,
+        performed_at=when,
+        exercise=Exercise.objects.get(slug=slug),
+        sides="left_right",
+        reps_per_side=3,
+        hold_seconds=20,
+        hold_seconds_target=20,
+        pain_before=pain_before,
+        pain_after=pain_after,
+        stop_signals=stop_signals,
+        has_stop_signal=bool(stop_signals),
+        **fields,
+    )
+
+
+def at(day: date, hour: int, tz: ZoneInfo = LONDON) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=tz)
+
+
+def fill_days(user, days, *, before: int, after: int, per_day: int = 2) -> None:
+    """``per_day`` sessions on each of ``days``, bulk-created."""
+    exercise = Exercise.objects.get(slug="single-knee-to-chest")
+    Session.objects.bulk_create(
+        Session(
+            user=user,
+            performed_at=at(day, 8 + 2 * k),
+            exercise=exercise,
+            sides="left_right",
+            reps_per_side=3,
+            hold_seconds=20,
+            hold_seconds_target=20,
+            pain_before=before,
+            pain_after=after,
+        )
+        for day in days
+        for k in range(per_day)
+    )
+
+
+def span(first: date, count: int) -> list[date]:
+    return [first + timedelta(days=k) for k in range(count)]
+
+
+def improving(user) -> None:
+    """Week 1 at 6 before, the last 7 days at 4 before: a meaningful improvement."""
+    fill_days(user, span(START, 7), before=6, after=4)
+    fill_days(user, span(TODAY - timedelta(days=6), 7), before=4, after=3)
+
+
+@pytest.fixture
+def amy(client):
+    user = make_account("amy")
+    client.force_login(user)
+    return user
+
+
+def text_of(response) -> str:
+    return response.content.decode()
+
+
+# --- Access ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_progress_pages_need_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_progress_is_not_gated_by_the_screening(client):
+    # No screening at all: history stays readable.
+    user = make_account("no-screening")
+    client.force_login(user)
+    assert client.get("/progress/").status_code == 200
+    assert client.get("/progress/report/").status_code == 200
+
+
+# --- Empty states and the verdict --------------------------------------------------
+
+
+def test_no_sessions_shows_a_friendly_empty_state_with_a_link_to_today(client, amy):
+    html = text_of(client.get("/progress/"))
+    assert "No sessions yet" in html
+    assert 'href="/today/"' in html
+    assert "<svg" not in html.split('id="data-h"')[0].split("No sessions yet")[1]
+    # Exports and the report stay reachable.
+    assert 'href="/progress/export.csv"' in html
+    assert 'href="/progress/report/"' in html
+
+
+def test_fewer_than_7_days_makes_the_verdict_wait_and_say_how_many_more(client, amy):
+    fill_days(amy, span(TODAY - timedelta(days=2), 3), before=5, after=3)
+    html = text_of(client.get("/progress/"))
+    assert "Not enough data yet" in html
+    assert "4 more days to go" in html
+    assert "Meaningful improvement" not in html.split("How the comparison works")[0]
+
+
+def test_verdict_shows_its_numbers_and_the_relief_apart(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    assert "Meaningful improvement" in html
+    assert "Baseline 6.0, last 7 days 4.0: down 2.0 points, 33 %." in html
+    assert "programme week 1" in html
+    assert "In the last 7 days, pain was on average 1.0 points lower after a session" in html
+    assert "does not change the comparison above" in html
+
+
+def test_getting_worse_is_said_calmly(client, amy):
+    fill_days(amy, span(START, 7), before=3, after=3)
+    fill_days(amy, span(TODAY - timedelta(days=6), 7), before=6, after=6)
+    html = text_of(client.get("/progress/"))
+    assert "Getting worse" in html
+    assert "up 3.0 points" in html
+    assert "ask a doctor or physiotherapist" in html
+
+
+# --- Charts ------------------------------------------------------------------------
+
+
+def test_charts_are_inline_svg_with_a_summary_and_focusable_points(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    chart = html.split('id="chart-pain"')[1].split("</figure>")[0]
+    assert 'role="img" aria-label="Pain chart on a 0 to 10 scale' in chart
+    assert 'tabindex="0"' in chart
+    assert re.search(r'aria-label="Thu 9 Apr 2026: pain before 6\.0, after 4\.0', chart)
+    # Non-focusable markers read on hover through their <title>.
+    assert "<title>Thu 9 Apr 2026: pain after 4.0</title>" in chart
+    # Lines differ by dash, not only by colour; the legend says which is which.
+    assert 'stroke-dasharray="7 4"' in chart and 'stroke-dasharray="1 5"' in chart
+    assert "(solid line)" in chart and "(dashed line)" in chart and "(dotted line)" in chart
+    # A dated x axis ending today, and the 0-10 scale.
+    assert ">20 May</text>" in chart
+    assert ">10</text>" in chart
+    assert "<script" not in chart
+    assert 'id="chart-morning"' in html
+
+
+def test_days_without_sessions_split_the_lines(client, amy):
+    fill_days(amy, [TODAY - timedelta(days=k) for k in (9, 8, 5, 4, 3, 0)], before=5, after=3)
+    html = text_of(client.get("/progress/"))
+    chart = html.split('id="chart-pain"')[1].split("</figure>")[0]
+    # 9-8 and 5-4-3 draw as lines; today alone is a marker.
+    before_lines = chart.split('class="chart-line-before"')[1].split("</g>")[0]
+    assert before_lines.count("<polyline") == 2
+    assert chart.count('tabindex="0"') == 6
+
+
+def test_data_table_repeats_the_chart_numbers(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    table = html.split("Show data as table")[1].split("</details>")[0]
+    assert "Wed 20 May 2026" in table
+    assert "Thu 9 Apr 2026" in table
+    assert table.count("<tr>") == 1 + 42  # header and one row per day of the 6 weeks
+
+
+def test_days_are_counted_in_the_users_time_zone():
+    auckland = ZoneInfo("Pacific/Auckland")
+    user = make_account("kiri", time_zone="Pacific/Auckland")
+    # 00:30 on 20 May in Auckland is still 19 May in UTC.
+    make_session(user, at(TODAY, 0, auckland) + timedelta(minutes=30), pain_before=7)
+    make_session(user, at(TODAY, 23, auckland), pain_before=3)
+    make_session(user, at(TODAY - timedelta(days=1), 23, auckland), pain_before=1)
+    stats, morning = daily_numbers(user, auckland)
+    by_day = {s.day: s for s in stats}
+    assert by_day[TODAY].sessions == 2
+    assert by_day[TODAY].before_mean == 5
+    assert by_day[TODAY - timedelta(days=1)].sessions == 1
+    assert morning[TODAY] == 7
+
+
+def test_morning_series_prefers_the_morning_in_bed_routine_then_the_first_session():
+    user = make_account("morgan")
+    day1, day2 = TODAY - timedelta(days=1), TODAY
+    make_session(user, at(day1, 7), pain_before=6)
+    make_session(user, at(day1, 8), slug="morning-in-bed", pain_before=3)
+    make_session(user, at(day2, 9), pain_before=5)
+    make_session(user, at(day2, 17), pain_before=2)
+    _, morning = daily_numbers(user, LONDON)
+    assert morning == {day1: 3, day2: 5}
+
+
+# --- Range switch and htmx ---------------------------------------------------------
+
+
+def test_range_links_work_with_and_without_javascript(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    for value in ("4w", "6w", "all"):
+        link = re.search(rf'<a id="range-{value}"[^>]*>', html).group(0)
+        assert f'href="/progress/?range={value}"' in link
+        assert f'hx-get="/progress/?range={value}"' in link
+        assert 'hx-target="#progress-charts"' in link
+        assert 'hx-push-url="true"' in link
+    assert re.search(r'<a id="range-6w"[^>]*aria-current="true"', html)
+
+
+def test_unknown_range_falls_back_to_6_weeks(client, amy):
+    improving(amy)
+    response = client.get("/progress/?range=52w")
+    assert response.status_code == 200
+    assert re.search(r'<a id="range-6w"[^>]*aria-current="true"', text_of(response))
+
+
+def test_4_weeks_range_shows_28_days_and_the_weeks_they_touch(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/?range=4w"))
+    assert "23 Apr 2026 to 20 May 2026" in html
+    table = html.split("Show data as table")[1].split("</details>")[0]
+    assert table.count("<tr>") == 1 + 28
+    assert "Week 1\n" not in html and "Week 3" in html
+
+
+def test_all_range_starts_at_the_programme_start(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/?range=all"))
+    assert "9 Apr 2026 to 20 May 2026" in html
+
+
+def test_htmx_gets_only_the_charts_partial(client, amy):
+    improving(amy)
+    response = client.get("/progress/?range=4w", headers={"HX-Request": "true"})
+    html = text_of(response)
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert html.strip().startswith('<div id="progress-charts"')
+    assert 'id="chart-pain"' in html and "Week by week" in html
+    assert re.search(r'<a id="range-4w"[^>]*aria-current="true"', html)
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_history_restore_gets_the_whole_page(client, amy):
+    improving(amy)
+    response = client.get(
+        "/progress/?range=4w",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in text_of(response)
+
+
+# --- Weekly table and check-ins ----------------------------------------------------
+
+
+def test_weekly_table_shows_means_worst_and_sessions_against_the_phase(client, amy):
+    improving(amy)
+    make_session(amy, at(START + timedelta(days=1), 20), pain_before=6, pain_after=9)
+    WeeklyCheckin.objects.create(user=amy, week=6, movement="better", sleep="same")
+    html = text_of(client.get("/progress/"))
+    table = html.split('class="weeks-table"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
+    assert len(rows) == 6
+    week1 = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0]))
+    assert "Week 1" in week1 and "6.0" in week1 and "4.3" in week1 and " 9 " in week1
+    assert "15 / 14" in week1
+    week6 = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[5]))
+    assert "14 / 14" in week6 and "Better" in week6 and "Same" in week6
+    assert "your current phase, standard" in html
+
+
+def test_maintenance_users_see_3_to_4_a_week(client, amy):
+    amy.profile.phase = "maintenance"
+    amy.profile.save()
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    assert "14 / 3-4" in html
+    assert "3-4 a week" in html
+
+
+def test_checkin_form_is_offered_when_due_and_returns_to_progress(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    assert "Week 6 check-in" in html
+    form = html.split("Week 6 check-in")[1].split("</form>")[0]
+    assert 'action="/checkin/"' in form
+    assert 'name="next" value="/progress/"' in form
+    response = client.post(
+        "/checkin/", {"movement": "better", "sleep": "worse", "next": "/progress/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/progress/"
+    html = text_of(client.get("/progress/"))
+    assert "Week 6 check-in" not in html
+    assert "Week 6: better than the week before" in html
+
+
+def test_signs_of_progress_are_each_shown(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    signs = html.split('id="signs-h"')[1].split("</section>")[0]
+    for title in (
+        "Lower pain scores in the morning",
+        "Less need for frequent stretching",
+        "Easier movement in daily activities",
+        "Better sleep",
+    ):
+        assert title in signs
+
+
+# --- Query counts ------------------------------------------------------------------
+
+# Every request pays 6 queries before the view's own: the session, the user, the
+# profile (TimezoneMiddleware) and, because SESSION_SAVE_EVERY_REQUEST is on, the
+# session's save (savepoint, update, release inside the test transaction).
+FRAMEWORK_QUERIES = 6
+# Per-day numbers and morning scores (1), weekly check-ins (1), is a check-in due (1).
+PROGRESS_QUERIES = FRAMEWORK_QUERIES + 3
+# Per-day numbers (1), check-ins (1), stop signals (1), screenings with clearances (1).
+REPORT_QUERIES = FRAMEWORK_QUERIES + 4
+
+
+def many_sessions(user, count: int) -> None:
+    exercise = Exercise.objects.get(slug="single-knee-to-chest")
+    morning = Exercise.objects.get(slug="morning-in-bed")
+    Session.objects.bulk_create(
+        Session(
+            user=user,
+            performed_at=NOW - timedelta(hours=7 * k + 1),
+            exercise=morning if k % 3 == 0 else exercise,
+            sides="left_right",
+            reps_per_side=3,
+            hold_seconds=20,
+            pain_before=k % 11,
+            pain_after=(k + 3) % 11,
+            stop_signals=["cramp"] if k % 50 == 0 else [],
+            has_stop_signal=k % 50 == 0,
+        )
+        for k in range(count)
+    )
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+@pytest.mark.parametrize("range_", ["4w", "6w", "all"])
+def test_progress_queries_do_not_grow_with_sessions(
+    client, amy, django_assert_num_queries, count, range_
+):
+    many_sessions(amy, count)
+    with django_assert_num_queries(PROGRESS_QUERIES):
+        response = client.get(f"/progress/?range={range_}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_progress_partial_queries_do_not_grow_with_sessions(
+    client, amy, django_assert_num_queries, count
+):
+    many_sessions(amy, count)
+    with django_assert_num_queries(FRAMEWORK_QUERIES + 2):
+        client.get("/progress/?range=all", headers={"HX-Request": "true"})
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_report_queries_do_not_grow_with_sessions(client, amy, django_assert_num_queries, count):
+    many_sessions(amy, count)
+    Screening.objects.create(user=amy, taken_at=NOW, answers={}, verdict="clear", reason="first")
+    with django_assert_num_queries(REPORT_QUERIES):
+        response = client.get("/progress/report/?range=all")
+    assert response.status_code == 200
+
+
+# --- Privacy -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def mallory():
+    """Another user whose every record is recognisable."""
+    user = make_account("mallory")
+    fill_days(user, span(START, 42), before=9, after=9)
+    make_session(
+        user,
+        at(TODAY, 7),
+        pain_before=9,
+        pain_after=10,
+        stop_signals=["sharp_pain"],
+        note="mallory-private",
+    )
+    screening = Screening.objects.create(
+        user=user, taken_at=NOW, answers={"fever_unwell": True}, verdict="urgent", reason="due"
+    )
+    Clearance.objects.create(
+        user=user, screening=screening, cleared_on=TODAY, note="mallory-clearance"
+    )
+    WeeklyCheckin.objects.create(user=user, week=6, movement="worse", sleep="worse")
+    return user
+
+
+def test_progress_never_shows_another_users_data(client, amy, mallory):
+    improving(amy)
+    html = text_of(client.get("/progress/?range=all"))
+    assert "pain before 9" not in html
+    assert "1 worse" not in html
+    assert "No weekly check-in answered yet." in html
+    assert "Baseline 6.0, last 7 days 4.0" in html
+
+
+def test_report_shows_only_the_signed_in_users_data(client, amy, mallory):
+    improving(amy)
+    make_session(amy, at(TODAY, 12), pain_before=4, pain_after=3, stop_signals=["cramp"])
+    screening = Screening.objects.create(
+        user=amy,
+        taken_at=NOW,
+        answers={"cancer_history": True},
+        verdict="clinician_first",
+        reason="first",
+    )
+    Clearance.objects.create(user=amy, screening=screening, cleared_on=TODAY, note="GP said fine")
+    html = text_of(client.get("/progress/report/"))
+    assert "Muscle cramping or spasm" in html
+    assert "Sharp or shooting pain" not in html
+    assert "See a clinician first" in html
+    assert "See a doctor within days" not in html
+    assert "GP said fine" in html
+    assert "mallory" not in html
+    assert "pain before 9" not in html
+
+
+# --- The clinician report ----------------------------------------------------------
+
+
+def test_report_holds_chart_table_verdict_adherence_screenings_and_stop_signals(client, amy):
+    improving(amy)
+    make_session(amy, at(TODAY, 12), pain_before=4, pain_after=3, stop_signals=["numbness"])
+    Screening.objects.create(
+        user=amy, taken_at=NOW - timedelta(days=41), answers={}, verdict="clear", reason="first"
+    )
+    html = text_of(client.get("/progress/report/"))
+    assert 'id="chart-report-pain"' in html
+    assert 'class="weeks-table"' in html
+    assert "Meaningful improvement" in html
+    assert re.search(r"Adherence over the weeks shown: 29 sessions done of at least 84", html)
+    assert "Numbness or tingling that got worse" in html
+    assert "Before first use" in html
+    assert "it is not a diagnosis" in html
+
+
+def test_report_styles_print_from_its_own_file_and_runs_no_inline_script(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/report/"))
+    assert 'href="/static/css/report.css"' in html
+    assert '<script type="module" src="/static/js/report.js"></script>' in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not re.search(r"\son[a-z]+=", html)
+    assert "data-print hidden" in html
+    assert "browser's Print command" in html
+    css = (Path(settings.BASE_DIR) / "static/css/report.css").read_text()
+    assert "@page" in css and "@media print" in css
+
+
+def test_report_for_an_account_with_no_sessions(client, amy):
+    html = text_of(client.get("/progress/report/"))
+    assert "No sessions have been recorded yet." in html
+    assert "No screenings recorded." in html
+
+
+def test_times_on_the_report_are_in_the_users_time_zone(client):
+    user = make_account("kiri", time_zone="Pacific/Auckland")
+    client.force_login(user)
+    make_session(
+        user,
+        timezone.make_aware(datetime(2026, 5, 19, 12, 30), ZoneInfo("UTC")),
+        stop_signals=["cramp"],
+    )
+    assert "20 May 2026, 00:30" in text_of(client.get("/progress/report/"))

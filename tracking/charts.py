@@ -1,0 +1,345 @@
+"""SVG geometry for the progress charts: every coordinate is computed here, templates draw.
+
+Pure Python, no Django. A chart is a fixed ``viewBox`` that scales to the page; the
+y axis is always the 0-10 pain scale so charts of different ranges read alike.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from tracking.trends import DayRow
+
+WIDTH, HEIGHT = 720, 300
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 40, 28, 14, 36
+SMALL_HEIGHT = 200
+PAIN_MAX = 10
+MAX_X_LABELS = 7
+TIP_FONT_WIDTH = 6.4  # average glyph width at the tooltip's 11px font, generous
+TIP_HEIGHT = 20
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """Colour and line style together: the dash tells lines apart in grey print and for
+    readers who do not see the colours."""
+
+    name: str
+    stroke: str
+    dash: str  # stroke-dasharray; "" for solid
+    width: float
+    marker: str  # "filled", "hollow", or "" for a line without markers
+    marker_radius: float
+    description: str  # "solid line", said in the legend and the summary
+
+
+BEFORE = LineStyle("Pain before (daily mean)", "#1d5c63", "", 2.5, "filled", 4, "solid line")
+AFTER = LineStyle("Pain after (daily mean)", "#b04a00", "7 4", 2.5, "hollow", 4, "dashed line")
+ROLLING = LineStyle("Pain before, 7-day mean", "#333333", "1 5", 3, "filled", 2.5, "dotted line")
+MORNING = LineStyle("Morning pain before", "#5b2a86", "", 2.5, "filled", 4, "solid line")
+
+
+@dataclass(frozen=True)
+class Tip:
+    """A small readout drawn beside a focused or hovered point (CSS shows it).
+
+    ``x``/``y`` place its top-left corner; the text sits at a fixed offset inside.
+    """
+
+    x: float
+    y: float
+    width: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+    focusable: bool
+    tip: Tip | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    style: LineStyle
+    segments: list[str]  # polyline "x,y x,y" strings, split where a day has no value
+    points: list[Point]
+    focusable: bool = False
+
+
+@dataclass(frozen=True)
+class Tick:
+    pos: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    summary: str
+    width: int
+    height: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    series: list[Series]
+    y_label: str = "Pain (0-10)"
+    legend: list[LineStyle] = field(default_factory=list)
+
+    @property
+    def tip_height(self) -> int:
+        return TIP_HEIGHT
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {self.height}"
+
+    @property
+    def has_data(self) -> bool:
+        return any(series.points for series in self.series)
+
+    @property
+    def x_axis_label_y(self) -> float:
+        return self.bottom + 20
+
+    @property
+    def x_tick_end(self) -> float:
+        return self.bottom + 5
+
+    @property
+    def y_label_x(self) -> float:
+        return self.left - 8
+
+    @property
+    def center_x(self) -> float:
+        return round((self.left + self.right) / 2, 1)
+
+    @property
+    def center_y(self) -> float:
+        return round((self.top + self.bottom) / 2, 1)
+
+
+def short_date(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def long_date(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b} {day.year}"
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _value(value: float) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+class _Frame:
+    """Maps days and pain scores to coordinates inside the plot area."""
+
+    def __init__(self, days: Sequence[date], height: int):
+        self.days = list(days)
+        self.left = MARGIN_LEFT
+        self.right = WIDTH - MARGIN_RIGHT
+        self.top = MARGIN_TOP
+        self.bottom = height - MARGIN_BOTTOM
+        self.step = (self.right - self.left) / max(1, len(self.days) - 1)
+
+    def x(self, index: int) -> float:
+        if len(self.days) == 1:
+            return round((self.left + self.right) / 2, 1)
+        return round(self.left + index * self.step, 1)
+
+    def y(self, value: float) -> float:
+        return round(self.bottom - (value / PAIN_MAX) * (self.bottom - self.top), 1)
+
+    def y_ticks(self) -> list[Tick]:
+        return [Tick(self.y(v), str(v)) for v in range(0, PAIN_MAX + 1, 2)]
+
+    def x_ticks(self) -> list[Tick]:
+        """Dated ticks counted back from the last day, so today always has a label."""
+        count = len(self.days)
+        step = max(1, math.ceil(count / MAX_X_LABELS))
+        if count > 14:
+            step = 7 * math.ceil(step / 7)  # whole weeks read better on longer ranges
+        indexes = range(count - 1, -1, -step)
+        return [Tick(self.x(i), short_date(self.days[i])) for i in sorted(indexes)]
+
+    def tip(self, x: float, y: float, text: str) -> Tip:
+        width = round(len(text) * TIP_FONT_WIDTH + 12, 1)
+        left = min(max(x - width / 2, self.left), self.right - width)
+        above = y - TIP_HEIGHT - 8
+        top = above if above >= 0 else y + 8
+        return Tip(x=round(left, 1), y=round(top, 1), width=width, text=text)
+
+
+def _series(
+    key: str,
+    style: LineStyle,
+    frame: _Frame,
+    values: Sequence[float | int | None],
+    label: Callable[[int], str],
+    tip: Callable[[int], str],
+    focusable: bool,
+) -> Series:
+    segments: list[str] = []
+    current: list[str] = []
+    points = []
+    for i, value in enumerate(values):
+        if value is None:
+            if current:
+                segments.append(" ".join(current))
+                current = []
+            continue
+        x, y = frame.x(i), frame.y(value)
+        current.append(f"{_num(x)},{_num(y)}")
+        # Only focusable points get a drawn readout; the others show their <title> on hover.
+        readout = frame.tip(x, y, tip(i)) if focusable else None
+        points.append(Point(x, y, label(i), focusable, readout))
+    if current:
+        segments.append(" ".join(current))
+    # A lone day draws as its marker only; a one-point polyline would be invisible anyway.
+    return Series(key, style, [s for s in segments if " " in s], points, focusable)
+
+
+def _first_last(values: Sequence[float | int | None]) -> tuple[float | None, float | None]:
+    present = [v for v in values if v is not None]
+    return (present[0], present[-1]) if present else (None, None)
+
+
+def pain_chart(rows: Sequence[DayRow], *, key: str = "pain") -> Chart:
+    """Daily mean pain before and after, and the 7-day rolling mean of pain before."""
+    frame = _Frame([r.day for r in rows], HEIGHT)
+    before = [r.before for r in rows]
+    after = [r.after for r in rows]
+    rolling = [r.rolling for r in rows]
+
+    def day_label(i: int) -> str:
+        r = rows[i]
+        parts = [f"{long_date(r.day)}: pain before {_value(r.before)}"]
+        if r.after is not None:
+            parts.append(f"after {_value(r.after)}")
+        if r.rolling is not None:
+            parts.append(f"7-day mean {_value(r.rolling)}")
+        sessions = f"{r.sessions} session{'' if r.sessions == 1 else 's'}"
+        return ", ".join(parts) + f" ({sessions})"
+
+    series = [
+        _series(
+            "rolling",
+            ROLLING,
+            frame,
+            rolling,
+            lambda i: f"{long_date(rows[i].day)}: 7-day mean of pain before {_value(rolling[i])}",
+            lambda i: f"{short_date(rows[i].day)}: 7-day mean {_value(rolling[i])}",
+            focusable=False,
+        ),
+        _series(
+            "after",
+            AFTER,
+            frame,
+            after,
+            lambda i: f"{long_date(rows[i].day)}: pain after {_value(after[i])}",
+            lambda i: f"{short_date(rows[i].day)}: after {_value(after[i])}",
+            focusable=False,
+        ),
+        _series(
+            "before",
+            BEFORE,
+            frame,
+            before,
+            day_label,
+            lambda i: (
+                f"{short_date(rows[i].day)}: before {_value(before[i])}"
+                + (f", after {_value(after[i])}" if after[i] is not None else "")
+            ),
+            focusable=True,
+        ),
+    ]
+    days_with = sum(1 for r in rows if r.sessions)
+    span = f"from {long_date(rows[0].day)} to {long_date(rows[-1].day)}"
+    if not days_with:
+        summary = f"Pain chart {span}: no sessions in this period."
+    else:
+        b0, b1 = _first_last(before)
+        a0, a1 = _first_last(after)
+        summary = (
+            f"Pain chart on a 0 to 10 scale {span}, {days_with} "
+            f"day{'' if days_with == 1 else 's'} with sessions. "
+            f"Daily mean pain before ({BEFORE.description}) went from {_value(b0)} to "
+            f"{_value(b1)}; pain after ({AFTER.description}) from {_value(a0)} to "
+            f"{_value(a1)}."
+        )
+        last_rolling = _first_last(rolling)[1]
+        if last_rolling is not None:
+            summary += f" Latest 7-day mean of pain before ({ROLLING.description}): " + (
+                f"{_value(last_rolling)}."
+            )
+    return Chart(
+        key=key,
+        title="Pain before and after sessions",
+        summary=summary,
+        width=WIDTH,
+        height=HEIGHT,
+        left=frame.left,
+        right=frame.right,
+        top=frame.top,
+        bottom=frame.bottom,
+        y_ticks=frame.y_ticks(),
+        x_ticks=frame.x_ticks(),
+        series=series,
+        legend=[BEFORE, AFTER, ROLLING],
+    )
+
+
+def morning_chart(rows: Sequence[DayRow], *, key: str = "morning") -> Chart:
+    """Pain before the first session of each day (or the morning-in-bed routine)."""
+    frame = _Frame([r.day for r in rows], SMALL_HEIGHT)
+    morning = [r.morning for r in rows]
+    series = [
+        _series(
+            "morning",
+            MORNING,
+            frame,
+            morning,
+            lambda i: f"{long_date(rows[i].day)}: morning pain before {morning[i]}",
+            lambda i: f"{short_date(rows[i].day)}: morning {morning[i]}",
+            focusable=True,
+        )
+    ]
+    days_with = sum(1 for v in morning if v is not None)
+    span = f"from {long_date(rows[0].day)} to {long_date(rows[-1].day)}"
+    if not days_with:
+        summary = f"Morning pain chart {span}: no morning scores in this period."
+    else:
+        first, last = _first_last(morning)
+        summary = (
+            f"Morning pain before on a 0 to 10 scale {span}, {days_with} "
+            f"day{'' if days_with == 1 else 's'} with a score: from {first} to {last}."
+        )
+    return Chart(
+        key=key,
+        title="Morning pain before",
+        summary=summary,
+        width=WIDTH,
+        height=SMALL_HEIGHT,
+        left=frame.left,
+        right=frame.right,
+        top=frame.top,
+        bottom=frame.bottom,
+        y_ticks=frame.y_ticks(),
+        x_ticks=frame.x_ticks(),
+        series=series,
+        legend=[MORNING],
+    )

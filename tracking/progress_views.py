@@ -1,0 +1,177 @@
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, Count, F, IntegerField, Max, Sum, Value, When, Window
+from django.db.models.functions import Greatest, RowNumber, TruncDate
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from accounts.models import Profile
+from accounts.services import profile_for
+from stretches.models import Screening
+from stretches.progression import MORNING, programme_week
+from tracking import charts, exports, trends
+from tracking.models import Session, WeeklyCheckin
+from tracking.views import weekly_checkin_due
+
+
+def daily_numbers(user, tz: ZoneInfo) -> tuple[list[trends.DayStats], dict[date, int]]:
+    """Per local day: sums, maxima and counts, and the morning score, in one query.
+
+    Window functions partitioned by the local day do the aggregation; ranking each
+    day's sessions (the morning-in-bed routine first, then by time) and keeping rank 1
+    leaves one row per day, so the rows grow with days, never with sessions.
+    """
+    day = TruncDate("performed_at", tzinfo=tz)
+    morning_first = Case(
+        When(exercise__slug=MORNING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+
+    def per_day(expression):
+        return Window(expression, partition_by=[day])
+
+    rows = (
+        Session.objects.filter(user=user)
+        .annotate(
+            day=day,
+            rank=Window(
+                RowNumber(),
+                partition_by=[day],
+                order_by=[morning_first.asc(), F("performed_at").asc(), F("id").asc()],
+            ),
+            day_sessions=per_day(Count("id")),
+            day_before_total=per_day(Sum("pain_before")),
+            day_after_total=per_day(Sum("pain_after")),
+            day_before_max=per_day(Max("pain_before")),
+            day_worst=per_day(Max(Greatest("pain_before", "pain_after"))),
+        )
+        .filter(rank=1)
+        .order_by("day")
+        .values_list(
+            "day",
+            "day_sessions",
+            "day_before_total",
+            "day_after_total",
+            "day_before_max",
+            "day_worst",
+            "pain_before",
+        )
+    )
+    stats, morning = [], {}
+    for row_day, sessions, before_total, after_total, before_max, worst, first in rows:
+        stats.append(
+            trends.DayStats(row_day, sessions, before_total, after_total, before_max, worst)
+        )
+        morning[row_day] = first
+    return stats, morning
+
+
+def checkin_answers(user) -> dict[int, tuple[str, str]]:
+    rows = WeeklyCheckin.objects.filter(user=user).values_list("week", "movement", "sleep")
+    return {week: (movement, sleep) for week, movement, sleep in rows}
+
+
+def trends_for(request: HttpRequest, profile: Profile, range_: trends.Range) -> trends.Trends:
+    stats, morning = daily_numbers(request.user, profile.tzinfo)
+    return trends.build_trends(
+        stats=stats,
+        morning=morning,
+        checkins=checkin_answers(request.user),
+        programme_start=profile.programme_start,
+        today=profile.local_today(),
+        phase=profile.phase_enum,
+        range_=range_,
+    )
+
+
+def _range_links(current: trends.Range) -> list[dict]:
+    return [
+        {"range": r, "label": r.label, "current": r is current, "query": f"?range={r.value}"}
+        for r in trends.Range
+    ]
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    profile = profile_for(request.user)
+    range_ = trends.parse_range(request.GET.get("range"))
+    result = trends_for(request, profile, range_)
+    context = {
+        "profile": profile,
+        "trends": result,
+        "range_links": _range_links(range_),
+        "pain_chart": charts.pain_chart(result.days),
+        "morning_chart": charts.morning_chart(result.days),
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    if partial:
+        response = render(request, "tracking/progress.html#charts", context)
+    else:
+        week = result.current_week
+        due = weekly_checkin_due(request.user, week) if week and profile.programme_start else None
+        context["checkin_week"] = due
+        response = render(request, "tracking/progress.html", context)
+    # The same URL answers with a fragment for htmx and a page otherwise.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest) -> HttpResponse:
+    profile = profile_for(request.user)
+    range_ = trends.parse_range(request.GET.get("range"))
+    result = trends_for(request, profile, range_)
+    screenings = (
+        Screening.objects.filter(user=request.user)
+        .select_related("clearance")
+        .order_by("-taken_at", "-id")
+    )
+    stop_sessions = (
+        Session.objects.filter(user=request.user, has_stop_signal=True)
+        .select_related("exercise")
+        .order_by("-performed_at", "-id")
+    )
+    context = {
+        "profile": profile,
+        "trends": result,
+        "pain_chart": charts.pain_chart(result.days, key="report-pain"),
+        "screenings": screenings,
+        "stop_sessions": stop_sessions,
+        "week": programme_week(result.start, result.today) if result.start else None,
+        "ranges": list(trends.Range),
+    }
+    return render(request, "tracking/report.html", context)
+
+
+def _download(
+    request: HttpRequest, chunks, *, content_type: str, extension: str
+) -> StreamingHttpResponse:
+    profile = profile_for(request.user)
+    name = f"easeback-{profile.local_today():%Y-%m-%d}.{extension}"
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # Health records: never kept in a shared or browser cache.
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    profile = profile_for(request.user)
+    chunks = exports.csv_lines(request.user, profile.tzinfo)
+    return _download(request, chunks, content_type="text/csv; charset=utf-8", extension="csv")
+
+
+@login_required
+@require_GET
+def export_json(request: HttpRequest) -> StreamingHttpResponse:
+    profile = profile_for(request.user)
+    chunks = exports.json_chunks(request.user, profile.tzinfo, str(profile.tzinfo))
+    return _download(request, chunks, content_type="application/json", extension="json")
