@@ -11,3 +11,18 @@ for (const select of document.querySelectorAll('select[data-guess-timezone]')) {
     // Older browsers: the user picks from the list.
   }
 }
+
+// An htmx save that never reached us (or got an error back) says so, instead of the
+// button just becoming active again. The form keeps its token, so a retry stores once.
+function showSaveError(event) {
+  const form = event.target.closest?.('form');
+  const note = form?.querySelector('[data-save-error]');
+  if (note) note.hidden = false;
+}
+function hideSaveError(event) {
+  const note = event.target.closest?.('form')?.querySelector('[data-save-error]');
+  if (note) note.hidden = true;
+}
+document.body.addEventListener('htmx:sendError', showSaveError);
+document.body.addEventListener('htmx:responseError', showSaveError);
+document.body.addEventListener('htmx:beforeRequest', hideSaveError);
