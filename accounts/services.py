@@ -1,4 +1,6 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session as LoginSession
 from django.db import transaction
 
 from accounts.models import Profile
@@ -19,3 +21,25 @@ def profile_for(user) -> Profile:
         profile, _ = Profile.objects.get_or_create(user=user)
         user.profile = profile
     return profile
+
+
+def erase_account(user) -> None:
+    """Delete the user and every row that belongs to them, in one transaction.
+
+    Profile, screenings, clearances, sessions and check-ins cascade from the user. Two
+    kinds of row only name the user: login sessions (the user id sits inside the encoded
+    session data) and django-axes' records of log-in attempts (by username).
+    """
+    user_id, username = str(user.pk), user.get_username()
+    with transaction.atomic():
+        # Decoding every live session is linear in their number; fine for an action a
+        # user takes once, and it also signs the user out on their other devices.
+        signed_in = [
+            login.pk
+            for login in LoginSession.objects.iterator()
+            if login.get_decoded().get("_auth_user_id") == user_id
+        ]
+        LoginSession.objects.filter(pk__in=signed_in).delete()
+        for model in (AccessAttempt, AccessFailureLog, AccessLog):
+            model.objects.filter(username=username).delete()
+        user.delete()

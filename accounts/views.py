@@ -2,14 +2,13 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import DeleteAccountForm, ProfileForm, SignupForm, StartDateForm
-from accounts.services import create_account, profile_for
+from accounts.services import create_account, erase_account, profile_for
 from stretches.models import Screening
 
 
@@ -93,10 +92,7 @@ def programme_start(request: HttpRequest) -> HttpResponse:
 def delete_account(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        user = request.user
-        with transaction.atomic():
-            # Sessions, screenings, clearances, check-ins and the profile all cascade.
-            user.delete()
+        erase_account(request.user)
         logout(request)
         messages.success(request, "Your account and all of its data have been deleted.")
         return redirect("landing")

@@ -52,16 +52,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Below the header middleware, above everything that touches the database.
+    "config.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TimezoneMiddleware",
+    "accounts.middleware.SlidingSessionMiddleware",
     # Last, so a lockout answers before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -132,9 +135,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# Sessions end after two weeks without a visit; every request pushes the expiry on.
+# Sessions end after two weeks without a visit: accounts.middleware.SlidingSessionMiddleware
+# pushes the expiry on at most once an hour, so a page view does not write the session.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 14 * 24 * 3600, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -158,6 +162,13 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 60 if DEBUG else 365 * 24 * 3600
+# Read from the environment, not from the DEBUG that pytest-django switches off: with
+# debug settings WhiteNoise serves straight from the finders (no collectstatic needed),
+# also in tests, so static responses are checked for the same headers as pages.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# Our files are only for our own pages (Cross-Origin-Resource-Policy: same-origin too).
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # Security headers (see config/middleware.py for the ones Django has no setting for).
 SECURE_CONTENT_TYPE_NOSNIFF = True

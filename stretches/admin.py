@@ -19,6 +19,10 @@ class ScreeningAdmin(admin.ModelAdmin):
     # Screenings are a health record the user made: staff can read, not rewrite them.
     readonly_fields = ("user", "taken_at", "answers", "verdict", "reason")
 
+    def has_add_permission(self, request) -> bool:
+        # Every field is read-only, so an add form would save an empty screening.
+        return False
+
 
 @admin.register(Clearance)
 class ClearanceAdmin(admin.ModelAdmin):

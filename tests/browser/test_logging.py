@@ -72,8 +72,11 @@ def test_a_save_retried_after_a_lost_answer_stores_one_session(page):
     save = page.get_by_role("button", name="Save session")
     save.click()
     expect(save).to_be_enabled()
+    # The user is told the save did not get through, rather than left guessing.
+    expect(page.locator("[data-save-error]")).to_be_visible()
     assert lost == [200] and Session.objects.filter(user=user).count() == 1
     save.click()
+    expect(page.locator("[data-save-error]")).to_be_hidden()
     expect(page.locator("[data-saved]")).to_have_text("That session was already saved.")
     expect(page.locator("[data-done-count]")).to_have_text("1")
     assert Session.objects.filter(user=user).count() == 1
