@@ -360,10 +360,9 @@ def test_signs_of_progress_are_each_shown(client, amy):
 
 # --- Query counts ------------------------------------------------------------------
 
-# Every request pays 6 queries before the view's own: the session, the user, the
-# profile (TimezoneMiddleware) and, because SESSION_SAVE_EVERY_REQUEST is on, the
-# session's save (savepoint, update, release inside the test transaction).
-FRAMEWORK_QUERIES = 6
+# Every request pays 3 queries before the view's own: the session, the user and the
+# profile (TimezoneMiddleware). The session is not written on every request.
+FRAMEWORK_QUERIES = 3
 # Per-day numbers and morning scores (1), weekly check-ins (1), is a check-in due (1).
 PROGRESS_QUERIES = FRAMEWORK_QUERIES + 3
 # Per-day numbers (1), check-ins (1), stop signals (1), screenings with clearances (1).
