@@ -10,6 +10,10 @@ class ExerciseAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name", "slug")
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The five stretches are the programme itself: edit them, never remove one.
+        return False
+
 
 @admin.register(Screening)
 class ScreeningAdmin(admin.ModelAdmin):

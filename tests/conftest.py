@@ -118,6 +118,29 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _uses_transactional_db(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _catalogue_after_flush(request):
+    """Transactional tests empty every table, the shipped catalogue included: reload it.
+
+    The catalogue is data the app ships with (migration 0002), so every test, like every
+    real database, starts with the five stretches.
+    """
+    if _uses_transactional_db(request):
+        request.getfixturevalue("transactional_db")
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("stretches.migrations.0002_catalogue").load_catalogue(apps, None)
+
+
 @pytest.fixture
 def user(db):
     return make_user("alice")
