@@ -13,7 +13,9 @@ from stretches.gate import exercise_gate, gate_decision
 from stretches.models import Clearance, Exercise, Screening
 from stretches.plan import build_plan
 from stretches.screening import QUESTIONS, GateReason, Tier, Verdict, triggered_by
+from tracking.forms import SessionForm
 from tracking.models import StopSignal
+from tracking.views import log_form_context, weekly_checkin_due
 
 REASON_FOR_GATE = {
     GateReason.NO_SCREENING: Screening.Reason.FIRST,
@@ -152,9 +154,6 @@ def record_clearance(request: HttpRequest) -> HttpResponse:
 @exercise_gate
 @require_GET
 def today(request: HttpRequest) -> HttpResponse:
-    from tracking.forms import SessionForm
-    from tracking.views import log_form_context, weekly_checkin_due
-
     profile = profile_for(request.user)
     if profile.programme_start is None:
         return render(
