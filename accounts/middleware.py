@@ -2,8 +2,6 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -44,10 +42,3 @@ class SlidingSessionMiddleware:
             if now - request.session.get("_seen", 0) >= every:
                 request.session["_seen"] = now  # modified: saved with a fresh expiry
         return self.get_response(request)
-
-
-@receiver(user_logged_in, dispatch_uid="easeback-session-seen-at-login")
-def _seen_at_login(sender, request, user, **kwargs) -> None:
-    # login() saves the session anyway; stamping it there spares the first page a write.
-    if request is not None and hasattr(request, "session"):
-        request.session["_seen"] = int(time.time())

@@ -42,6 +42,10 @@ class Profile(models.Model):
     # taken afterwards is what lifts the pause, so deleting that session cannot.
     last_stop_signal_at = models.DateTimeField(null=True, blank=True)
     last_stop_signals = models.JSONField(default=list, blank=True)
+    # Bumped in the same transaction as every write to the user's sessions or check-ins
+    # (tracking.services). Cached progress is keyed by it, and every request reads the
+    # profile fresh, so a new session shows on the very next page load in any worker.
+    data_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

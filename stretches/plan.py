@@ -118,9 +118,13 @@ def build_plan(profile: Profile) -> TodayPlan:
             | Q(has_stop_signal=True)
             | Q(pain_after__gte=F("pain_before") + 2)
         )
-        .select_related("exercise")
         .order_by("performed_at")
     )
+    catalogue = {exercise.slug: exercise for exercise in Exercise.objects.all()}
+    by_id = {exercise.pk: exercise for exercise in catalogue.values()}
+    for row in rows:
+        # The catalogue is already here: no join that would drag its text along per row.
+        row.exercise = by_id[row.exercise_id]
     facts = [
         SessionFact(
             day=row.performed_at.astimezone(tz).date(),
@@ -131,7 +135,6 @@ def build_plan(profile: Profile) -> TodayPlan:
         )
         for row in rows
     ]
-    catalogue = {exercise.slug: exercise for exercise in Exercise.objects.all()}
     prescription = prescription_for(
         start=start,
         today=today,

@@ -113,6 +113,14 @@ def session_post(**overrides) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Each test's database starts afresh (and may reuse ids), so its cache must too.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The production hasher is deliberately slow; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

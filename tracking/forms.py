@@ -42,6 +42,8 @@ def pain_field(label: str) -> forms.TypedChoiceField:
 class SessionForm(forms.Form):
     """A session as the user reports it; clean() turns it into service arguments."""
 
+    pain_scale = range(PAIN_MIN, PAIN_MAX + 1)  # drawn by tracking/_pain_field.html
+
     exercise = forms.ChoiceField(label="Stretch")
     sides = forms.ChoiceField(
         label="Side(s)",
@@ -123,6 +125,10 @@ class SessionForm(forms.Form):
             ask_lasting_pain=plan.last_session is not None,
             initial=initial,
         )
+
+    @property
+    def number_fields(self):
+        return [self["reps_per_side"], self["hold_seconds"]]
 
     def clean_exercise(self) -> Exercise:
         return self.catalogue[self.cleaned_data["exercise"]]

@@ -50,7 +50,23 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["-performed_at", "-id"]
-        indexes = [models.Index(fields=["user", "performed_at"], name="session_user_performed")]
+        indexes = [
+            # Every per-user page reads a date range of one user's sessions; on PostgreSQL
+            # the included columns let the progress aggregation skip the table itself.
+            models.Index(
+                fields=["user", "performed_at"],
+                name="session_user_performed",
+                include=["id", "exercise", "pain_before", "pain_after"],
+            ),
+            # Today's plan reads every setback since the programme start: a small index
+            # of just those rows instead of a scan of a year of sessions.
+            models.Index(
+                fields=["user", "performed_at"],
+                name="session_user_setback",
+                condition=models.Q(has_stop_signal=True)
+                | models.Q(pain_after__gte=models.F("pain_before") + 2),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "client_token"], name="session_once_per_token"),
             models.CheckConstraint(

@@ -2,10 +2,12 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Case, Count, F, IntegerField, Max, Sum, Value, When, Window
 from django.db.models.functions import Greatest, RowNumber, TruncDate
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET
 
@@ -74,12 +76,12 @@ def checkin_answers(user) -> dict[int, tuple[str, str]]:
     return {week: (movement, sleep) for week, movement, sleep in rows}
 
 
-def trends_for(request: HttpRequest, profile: Profile, range_: trends.Range) -> trends.Trends:
-    stats, morning = daily_numbers(request.user, profile.tzinfo)
+def trends_for(user, profile: Profile, range_: trends.Range) -> trends.Trends:
+    stats, morning = daily_numbers(user, profile.tzinfo)
     return trends.build_trends(
         stats=stats,
         morning=morning,
-        checkins=checkin_answers(request.user),
+        checkins=checkin_answers(user),
         programme_start=profile.programme_start,
         today=profile.local_today(),
         phase=profile.phase_enum,
@@ -94,26 +96,63 @@ def _range_links(current: trends.Range) -> list[dict]:
     ]
 
 
+PROGRESS_CACHE_SECONDS = 6 * 3600
+
+
+def progress_parts(profile: Profile, range_: trends.Range) -> tuple[trends.Trends, str]:
+    """The trends and the rendered charts fragment, cached per user and data version.
+
+    The key holds everything the result depends on: the profile's data_version (bumped
+    with every session or check-in write), the local day, the time zone, the phase and
+    the start date. Each worker keeps its own copy; none can serve a stale one, because
+    every request reads the version fresh from the database. The fragment holds no
+    CSRF token or nonce, so it is safe to share between requests.
+    """
+    key = ":".join(
+        str(part)
+        for part in (
+            "progress-v1",
+            profile.user_id,
+            profile.data_version,
+            range_.value,
+            profile.local_today(),
+            profile.time_zone,
+            profile.phase,
+            profile.programme_start,
+        )
+    )
+    cached = cache.get(key)
+    if cached is None:
+        result = trends_for(profile.user, profile, range_)
+        context = {
+            "trends": result,
+            "range_links": _range_links(range_),
+            "pain_chart": charts.pain_chart(result.days),
+            "morning_chart": charts.morning_chart(result.days),
+        }
+        fragment = render_to_string("tracking/progress.html#charts", context)
+        cached = (result, fragment)
+        cache.set(key, cached, PROGRESS_CACHE_SECONDS)
+    return cached
+
+
 @login_required
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = trends.parse_range(request.GET.get("range"))
-    result = trends_for(request, profile, range_)
-    context = {
-        "profile": profile,
-        "trends": result,
-        "range_links": _range_links(range_),
-        "pain_chart": charts.pain_chart(result.days),
-        "morning_chart": charts.morning_chart(result.days),
-    }
-    partial = request.htmx and not request.htmx.history_restore_request
-    if partial:
-        response = render(request, "tracking/progress.html#charts", context)
+    result, charts_html = progress_parts(profile, range_)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = HttpResponse(charts_html)
     else:
         week = result.current_week
         due = weekly_checkin_due(request.user, week) if week and profile.programme_start else None
-        context["checkin_week"] = due
+        context = {
+            "profile": profile,
+            "trends": result,
+            "charts_html": charts_html,
+            "checkin_week": due,
+        }
         response = render(request, "tracking/progress.html", context)
     # The same URL answers with a fragment for htmx and a page otherwise.
     patch_vary_headers(response, ["HX-Request"])
@@ -125,7 +164,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = trends.parse_range(request.GET.get("range"))
-    result = trends_for(request, profile, range_)
+    result = trends_for(request.user, profile, range_)
     screenings = (
         Screening.objects.filter(user=request.user)
         .select_related("clearance")

@@ -11,11 +11,15 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from stretches.models import Exercise
-from tracking.models import Session, StopSignal
+from tracking.models import Session, StopSignal, WeeklyCheckin
 
 
 class StaleEdit(Exception):
     """The session changed since the form was opened (another tab or device saved first)."""
+
+
+def _data_changed(user) -> None:
+    Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
 
 
 def _pause_programme(user, stop_signals: list[str]) -> None:
@@ -65,6 +69,8 @@ def log_session(
                 "note": note,
             },
         )
+        if created:
+            _data_changed(user)
         if created and signals:
             _pause_programme(user, signals)
     return session, created
@@ -105,6 +111,7 @@ def update_session(
         )
         if not updated:
             raise StaleEdit
+        _data_changed(session.user)
         if added:
             _pause_programme(session.user, added)
     session.refresh_from_db()
@@ -112,4 +119,16 @@ def update_session(
 
 
 def delete_session(*, session: Session) -> None:
-    session.delete()
+    with transaction.atomic():
+        session.delete()
+        _data_changed(session.user)
+
+
+def save_checkin(*, user, week: int, movement: str, sleep: str) -> WeeklyCheckin:
+    """Store this week's check-in; answering again the same week replaces it."""
+    with transaction.atomic():
+        checkin, _ = WeeklyCheckin.objects.update_or_create(
+            user=user, week=week, defaults={"movement": movement, "sleep": sleep}
+        )
+        _data_changed(user)
+    return checkin

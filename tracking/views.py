@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +13,13 @@ from stretches.plan import build_plan
 from stretches.progression import programme_week
 from tracking.forms import BackdatedSessionForm, CheckinForm, EditSessionForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
-from tracking.services import StaleEdit, delete_session, log_session, update_session
+from tracking.services import (
+    StaleEdit,
+    delete_session,
+    log_session,
+    save_checkin,
+    update_session,
+)
 
 SESSIONS_PER_PAGE = 20
 
@@ -186,8 +191,7 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
         Session.objects.select_related("exercise"), pk=pk, user=request.user
     )
     if request.method == "POST":
-        with transaction.atomic():
-            delete_session(session=session)
+        delete_session(session=session)
         messages.success(request, "Session deleted.")
         return redirect("session-list")
     return render(request, "tracking/session_confirm_delete.html", {"session": session})
@@ -204,9 +208,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if week is None or week < 2 or not form.is_valid():
         messages.error(request, "The check-in was not saved: choose one answer for each.")
     else:
-        WeeklyCheckin.objects.update_or_create(
-            user=request.user, week=week, defaults=form.cleaned_data
-        )
+        save_checkin(user=request.user, week=week, **form.cleaned_data)
         messages.success(request, f"Thanks: your week {week} check-in is saved.")
     back = request.POST.get("next")
     return redirect(back if back in ("/today/", "/progress/") else "today")

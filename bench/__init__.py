@@ -1,0 +1,1 @@
+"""Benchmarks: ratios and counts measured in one run (see bench/README.md)."""
