@@ -6,24 +6,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stretches', '0002_catalogue'),
-        ('tracking', '0001_initial'),
+        ("stretches", "0002_catalogue"),
+        ("tracking", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='session',
-            name='session_user_performed',
+            model_name="session",
+            name="session_user_performed",
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['user', 'performed_at'], include=('id', 'exercise', 'pain_before', 'pain_after'), name='session_user_performed'),
+            model_name="session",
+            index=models.Index(
+                fields=["user", "performed_at"],
+                include=("id", "exercise", "pain_before", "pain_after"),
+                name="session_user_performed",
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(condition=models.Q(('has_stop_signal', True), ('pain_after__gte', django.db.models.expressions.CombinedExpression(models.F('pain_before'), '+', models.Value(2))), _connector='OR'), fields=['user', 'performed_at'], name='session_user_setback'),
+            model_name="session",
+            index=models.Index(
+                condition=models.Q(
+                    ("has_stop_signal", True),
+                    (
+                        "pain_after__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("pain_before"), "+", models.Value(2)
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                fields=["user", "performed_at"],
+                name="session_user_setback",
+            ),
         ),
     ]
