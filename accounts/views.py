@@ -29,7 +29,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
             time_zone=form.cleaned_data["time_zone"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.ProfileModelBackend")
         messages.success(
             request,
             "Welcome to EaseBack. Before your first plan, please answer a few safety questions.",
