@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import F, Q
 
 from accounts.models import Profile
@@ -100,7 +102,51 @@ class TodayPlan:
         return self.items[0]
 
 
+PLAN_CACHE_SECONDS = 6 * 3600
+
+
 def build_plan(profile: Profile) -> TodayPlan:
+    """Today's plan, cached per user and data version like the progress page.
+
+    The key holds all the plan reads: the profile's data_version (bumped by every
+    session write), the local day, the profile's settings and the catalogue's rules,
+    so an admin edit or a new session is seen on the very next request in any worker.
+    """
+    # Only what the plan and the log form read: the catalogue's long texts stay behind.
+    catalogue = {
+        exercise.slug: exercise
+        for exercise in Exercise.objects.only(
+            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps"
+        )
+    }
+    today = profile.local_today()
+    rules = sorted(
+        (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps) for e in catalogue.values()
+    )
+    fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
+    key = ":".join(
+        str(part)
+        for part in (
+            "plan-v1",
+            profile.user_id,
+            profile.data_version,
+            today,
+            profile.time_zone,
+            profile.programme_start,
+            profile.phase,
+            profile.desk_work,
+            profile.sciatica_side,
+            fingerprint,
+        )
+    )
+    plan = cache.get(key)
+    if plan is None:
+        plan = _compute_plan(profile, catalogue, today)
+        cache.set(key, plan, PLAN_CACHE_SECONDS)
+    return plan
+
+
+def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date) -> TodayPlan:
     """Gather what the rules need in a fixed number of queries and ask them.
 
     The history is every session of the last 14 days plus every setback since the
@@ -108,7 +154,6 @@ def build_plan(profile: Profile) -> TodayPlan:
     year of twice-daily sessions.
     """
     tz = profile.tzinfo
-    today = profile.local_today()
     start = profile.programme_start
     window_start = local_midnight(today - timedelta(days=UNLOCK_WINDOW_DAYS - 1), tz)
     rows = list(
@@ -120,7 +165,6 @@ def build_plan(profile: Profile) -> TodayPlan:
         )
         .order_by("performed_at")
     )
-    catalogue = {exercise.slug: exercise for exercise in Exercise.objects.all()}
     by_id = {exercise.pk: exercise for exercise in catalogue.values()}
     for row in rows:
         # The catalogue is already here: no join that would drag its text along per row.

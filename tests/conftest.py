@@ -14,6 +14,7 @@ from accounts.services import create_account
 from stretches.models import Exercise, Screening
 from stretches.screening import QUESTIONS, Verdict
 from tracking.models import Session, Sides
+from tracking.services import data_changed
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # the test itself (fixtures, assertions) are still plain synchronous code.
@@ -86,13 +87,15 @@ def make_session(
     }
     defaults.update(fields)
     stop = defaults.get("stop_signals") or []
-    return Session.objects.create(
+    session = Session.objects.create(
         user=user,
         performed_at=performed_at or timezone.now() - timedelta(minutes=5),
         exercise=exercise(slug),
         has_stop_signal=bool(stop),
         **defaults,
     )
+    data_changed(user)  # as tracking.services does for every write
+    return session
 
 
 def session_post(**overrides) -> dict:

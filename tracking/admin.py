@@ -1,10 +1,29 @@
 from django.contrib import admin
 
 from tracking.models import Session, WeeklyCheckin
+from tracking.services import data_changed
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class DataChangedAdmin(admin.ModelAdmin):
+    """Staff edits also bump the owner's data version, so cached pages follow them."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        data_changed(obj.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        data_changed(obj.user)
+
+    def delete_queryset(self, request, queryset):
+        users = {obj.user for obj in queryset.select_related("user")}
+        super().delete_queryset(request, queryset)
+        for user in users:
+            data_changed(user)
+
+
+class SessionAdmin(DataChangedAdmin):
     list_display = (
         "user",
         "performed_at",
@@ -19,6 +38,6 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeeklyCheckin)
-class WeeklyCheckinAdmin(admin.ModelAdmin):
+class WeeklyCheckinAdmin(DataChangedAdmin):
     list_display = ("user", "week", "movement", "sleep")
     raw_id_fields = ("user",)

@@ -42,7 +42,8 @@ def pain_field(label: str) -> forms.TypedChoiceField:
 class SessionForm(forms.Form):
     """A session as the user reports it; clean() turns it into service arguments."""
 
-    pain_scale = range(PAIN_MIN, PAIN_MAX + 1)  # drawn by tracking/_pain_field.html
+    # Drawn by tracking/_pain_field.html; strings, so the template need not localise them.
+    pain_scale = tuple(str(n) for n in range(PAIN_MIN, PAIN_MAX + 1))
 
     exercise = forms.ChoiceField(label="Stretch")
     sides = forms.ChoiceField(

@@ -18,7 +18,8 @@ class StaleEdit(Exception):
     """The session changed since the form was opened (another tab or device saved first)."""
 
 
-def _data_changed(user) -> None:
+def data_changed(user) -> None:
+    """Every write to a user's sessions or check-ins calls this: cached pages key on it."""
     Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
 
 
@@ -70,7 +71,7 @@ def log_session(
             },
         )
         if created:
-            _data_changed(user)
+            data_changed(user)
         if created and signals:
             _pause_programme(user, signals)
     return session, created
@@ -111,7 +112,7 @@ def update_session(
         )
         if not updated:
             raise StaleEdit
-        _data_changed(session.user)
+        data_changed(session.user)
         if added:
             _pause_programme(session.user, added)
     session.refresh_from_db()
@@ -121,7 +122,7 @@ def update_session(
 def delete_session(*, session: Session) -> None:
     with transaction.atomic():
         session.delete()
-        _data_changed(session.user)
+        data_changed(session.user)
 
 
 def save_checkin(*, user, week: int, movement: str, sleep: str) -> WeeklyCheckin:
@@ -130,5 +131,5 @@ def save_checkin(*, user, week: int, movement: str, sleep: str) -> WeeklyCheckin
         checkin, _ = WeeklyCheckin.objects.update_or_create(
             user=user, week=week, defaults={"movement": movement, "sleep": sleep}
         )
-        _data_changed(user)
+        data_changed(user)
     return checkin

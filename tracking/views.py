@@ -76,6 +76,8 @@ def log(request: HttpRequest) -> HttpResponse:
         )
         if not request.htmx or session.has_stop_signal:
             return _after_log(request, session, created)
+        # The save bumped the profile's data version: read it again for a fresh plan.
+        profile.refresh_from_db(fields=["data_version"])
         fresh = SessionForm.for_plan(build_plan(profile))
         context = {
             "plan": plan,

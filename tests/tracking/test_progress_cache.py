@@ -64,3 +64,23 @@ def test_one_users_cache_never_reaches_another(client, amy):
     bob = make_user("bob")
     client.force_login(bob)
     assert sessions_shown(client) == 0
+
+
+def done_today(client) -> int:
+    text = client.get("/today/").content.decode()
+    return int(re.search(r"<span data-done-count>(\d+)</span>", text).group(1))
+
+
+def test_todays_plan_counts_a_new_session_on_the_very_next_load(client, amy):
+    assert done_today(client) == 0
+    assert done_today(client) == 0  # served from the cache
+    client.post("/today/log/", session_post())
+    assert done_today(client) == 1
+
+
+def test_todays_plan_follows_a_catalogue_edit_at_once(client, amy):
+    from stretches.models import Exercise
+
+    client.get("/today/")
+    Exercise.objects.filter(slug="morning-in-bed").update(name="Gentle wake-up stretch")
+    assert "Gentle wake-up stretch" in client.get("/today/").content.decode()
