@@ -102,6 +102,16 @@ class TodayPlan:
         return self.items[0]
 
 
+def catalogue_rules() -> dict[str, Exercise]:
+    """The stretches by slug, with only what plans and log forms read (not the long texts)."""
+    return {
+        exercise.slug: exercise
+        for exercise in Exercise.objects.only(
+            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps"
+        )
+    }
+
+
 PLAN_CACHE_SECONDS = 6 * 3600
 
 
@@ -112,13 +122,7 @@ def build_plan(profile: Profile) -> TodayPlan:
     session write), the local day, the profile's settings and the catalogue's rules,
     so an admin edit or a new session is seen on the very next request in any worker.
     """
-    # Only what the plan and the log form read: the catalogue's long texts stay behind.
-    catalogue = {
-        exercise.slug: exercise
-        for exercise in Exercise.objects.only(
-            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps"
-        )
-    }
+    catalogue = catalogue_rules()
     today = profile.local_today()
     rules = sorted(
         (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps) for e in catalogue.values()

@@ -218,6 +218,25 @@ def _first_last(values: Sequence[float | int | None]) -> tuple[float | None, flo
     return (present[0], present[-1]) if present else (None, None)
 
 
+def _chart(frame: _Frame, *, key, title, summary, height, series, legend) -> Chart:
+    """A Chart laid out on ``frame``: the plot area and ticks come from the frame."""
+    return Chart(
+        key=key,
+        title=title,
+        summary=summary,
+        width=WIDTH,
+        height=height,
+        left=frame.left,
+        right=frame.right,
+        top=frame.top,
+        bottom=frame.bottom,
+        y_ticks=frame.y_ticks(),
+        x_ticks=frame.x_ticks(),
+        series=series,
+        legend=legend,
+    )
+
+
 def pain_chart(rows: Sequence[DayRow], *, key: str = "pain") -> Chart:
     """Daily mean pain before and after, and the 7-day rolling mean of pain before."""
     frame = _Frame([r.day for r in rows], HEIGHT)
@@ -286,18 +305,12 @@ def pain_chart(rows: Sequence[DayRow], *, key: str = "pain") -> Chart:
             summary += f" Latest 7-day mean of pain before ({ROLLING.description}): " + (
                 f"{_value(last_rolling)}."
             )
-    return Chart(
+    return _chart(
+        frame,
         key=key,
         title="Pain before and after sessions",
         summary=summary,
-        width=WIDTH,
         height=HEIGHT,
-        left=frame.left,
-        right=frame.right,
-        top=frame.top,
-        bottom=frame.bottom,
-        y_ticks=frame.y_ticks(),
-        x_ticks=frame.x_ticks(),
         series=series,
         legend=[BEFORE, AFTER, ROLLING],
     )
@@ -328,18 +341,12 @@ def morning_chart(rows: Sequence[DayRow], *, key: str = "morning") -> Chart:
             f"Morning pain before on a 0 to 10 scale {span}, {days_with} "
             f"day{'' if days_with == 1 else 's'} with a score: from {first} to {last}."
         )
-    return Chart(
+    return _chart(
+        frame,
         key=key,
         title="Morning pain before",
         summary=summary,
-        width=WIDTH,
         height=SMALL_HEIGHT,
-        left=frame.left,
-        right=frame.right,
-        top=frame.top,
-        bottom=frame.bottom,
-        y_ticks=frame.y_ticks(),
-        x_ticks=frame.x_ticks(),
         series=series,
         legend=[MORNING],
     )

@@ -8,8 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import profile_for
 from stretches.gate import exercise_gate
-from stretches.models import Exercise
-from stretches.plan import build_plan
+from stretches.plan import build_plan, catalogue_rules
 from stretches.progression import programme_week
 from tracking.forms import BackdatedSessionForm, CheckinForm, EditSessionForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
@@ -114,7 +113,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def session_new(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
-    catalogue = {exercise.slug: exercise for exercise in Exercise.objects.all()}
+    catalogue = catalogue_rules()
     has_previous = Session.objects.filter(user=request.user).exists()
     form = BackdatedSessionForm(
         request.POST or None, catalogue=catalogue, ask_lasting_pain=has_previous
@@ -143,7 +142,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(
         Session.objects.select_related("exercise"), pk=pk, user=request.user
     )
-    catalogue = {exercise.slug: exercise for exercise in Exercise.objects.all()}
+    catalogue = catalogue_rules()
     initial = {
         "performed_at": timezone.localtime(session.performed_at).replace(second=0, microsecond=0),
         "exercise": session.exercise.slug,
