@@ -4,7 +4,7 @@ from django.db import models
 from django.urls import reverse
 
 from stretches import progression
-from stretches.screening import QUESTIONS_BY_ID, Verdict
+from stretches.screening import Verdict, triggered_by
 
 
 class Exercise(models.Model):
@@ -120,9 +120,7 @@ class Screening(models.Model):
 
     @property
     def yes_questions(self):
-        return [
-            QUESTIONS_BY_ID[q] for q, yes in self.answers.items() if yes and q in QUESTIONS_BY_ID
-        ]
+        return triggered_by(self.answers)
 
 
 class Clearance(models.Model):

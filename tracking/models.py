@@ -99,10 +99,6 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"{self.exercise} at {self.performed_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def pain_change(self) -> int:
-        return self.pain_after - self.pain_before
-
     def stop_signal_labels(self) -> list[str]:
         labels = dict(StopSignal.choices)
         return [labels[s] for s in self.stop_signals if s in labels]
