@@ -39,6 +39,17 @@ def pain_field(label: str) -> forms.TypedChoiceField:
     )
 
 
+def performed_at_field(help_text: str = "") -> forms.DateTimeField:
+    """When a session was done, typed in the user's own time zone (a datetime-local input)."""
+    return forms.DateTimeField(
+        label="When did you do it?",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        help_text=help_text,
+        error_messages={"invalid": "Enter a date and time, for example 2026-03-01 08:30."},
+    )
+
+
 class SessionForm(forms.Form):
     """A session as the user reports it; clean() turns it into service arguments."""
 
@@ -164,12 +175,8 @@ class SessionForm(forms.Form):
 
 
 class PerformedAtMixin(forms.Form):
-    performed_at = forms.DateTimeField(
-        label="When did you do it?",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        help_text="In your own time zone. Up to 7 days back, never in the future.",
-        error_messages={"invalid": "Enter a date and time, for example 2026-03-01 08:30."},
+    performed_at = performed_at_field(
+        help_text="In your own time zone. Up to 7 days back, never in the future."
     )
 
     def clean_performed_at(self) -> datetime:
@@ -199,12 +206,7 @@ class BackdatedSessionForm(PerformedAtMixin, SessionForm):
 class EditSessionForm(SessionForm):
     """Editing keeps the original time unless it is changed, within the same 7-day rule."""
 
-    performed_at = forms.DateTimeField(
-        label="When did you do it?",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        error_messages={"invalid": "Enter a date and time, for example 2026-03-01 08:30."},
-    )
+    performed_at = performed_at_field()
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     field_order = ["performed_at"]
 

@@ -102,12 +102,6 @@ def production(settings, production_settings):
     return settings
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # The hashing cost is not under test; PBKDF2 would make a thousand sign-ups slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")

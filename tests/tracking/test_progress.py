@@ -33,12 +33,6 @@ def frozen():
         yield
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # Accounts here never sign in with a password; hashing them slowly only costs time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def make_account(username: str, *, time_zone: str = "Europe/London", start: date | None = START):
     user = create_account(username=username, password=PASSWORD, time_zone=time_zone)
     user.profile.programme_start = start
