@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -134,12 +134,15 @@ def record_clearance(request: HttpRequest) -> HttpResponse:
             "clearance_form": form,
         }
         return render(request, "stretches/screening_result.html", context, status=400)
-    with transaction.atomic():
-        Clearance.objects.create(
-            user=request.user,
-            screening=latest,
-            cleared_on=form.cleaned_data["cleared_on"],
-            note=form.cleaned_data["note"],
-        )
+    try:
+        with transaction.atomic():
+            Clearance.objects.create(
+                user=request.user,
+                screening=latest,
+                cleared_on=form.cleaned_data["cleared_on"],
+                note=form.cleaned_data["note"],
+            )
+    except IntegrityError:
+        pass  # a double-clicked submit: the first click recorded it; answer as it did
     messages.success(request, "Clearance recorded. Your plan is open again.")
     return redirect("today")

@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.cache import cache
 from django.db.models import F, Q
 
 from accounts.models import Profile
+from lib.cache import cached_for_user
 from stretches.models import Exercise
 from stretches.progression import (
     STAGES,
@@ -119,15 +119,10 @@ def catalogue_rules() -> dict[str, Exercise]:
     }
 
 
-PLAN_CACHE_SECONDS = 6 * 3600
-
-
 def build_plan(profile: Profile) -> TodayPlan:
-    """Today's plan, cached per user and data version like the progress page.
+    """Today's plan, cached per user, data version and local day.
 
-    The key holds all the plan reads: the profile's data_version (bumped by every
-    session write), the local day, the profile's settings and the catalogue's rules,
-    so an admin edit or a new session is seen on the very next request in any worker.
+    The catalogue's rules are part of the key, so an admin edit is seen at once too.
     """
     catalogue = catalogue_rules()
     today = profile.local_today()
@@ -135,26 +130,9 @@ def build_plan(profile: Profile) -> TodayPlan:
         (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps) for e in catalogue.values()
     )
     fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
-    key = ":".join(
-        str(part)
-        for part in (
-            "plan-v1",
-            profile.user_id,
-            profile.data_version,
-            today,
-            profile.time_zone,
-            profile.programme_start,
-            profile.phase,
-            profile.desk_work,
-            profile.sciatica_side,
-            fingerprint,
-        )
+    return cached_for_user(
+        profile, "plan-v2", lambda: _compute_plan(profile, catalogue, today), extra=(fingerprint,)
     )
-    plan = cache.get(key)
-    if plan is None:
-        plan = _compute_plan(profile, catalogue, today)
-        cache.set(key, plan, PLAN_CACHE_SECONDS)
-    return plan
 
 
 def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date) -> TodayPlan:

@@ -10,17 +10,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Profile
+from accounts.services import data_changed
 from stretches.models import Exercise, StopSignal
 from tracking.models import Session, WeeklyCheckin
 
 
 class StaleEdit(Exception):
     """The session changed since the form was opened (another tab or device saved first)."""
-
-
-def data_changed(user) -> None:
-    """Every write to a user's sessions or check-ins calls this: cached pages key on it."""
-    Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
 
 
 def _pause_programme(user, stop_signals: list[str]) -> None:
