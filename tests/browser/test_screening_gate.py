@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from stretches.models import Screening
 from stretches.screening import QUESTIONS, QUESTIONS_BY_ID, Tier
-from tests.browser.support import SINGLE_LEG, ensure_catalogue, pick_pain
+from tests.browser.support import SINGLE_LEG, pick_pain
 from tests.conftest import browser_login, make_user, session_post
 from tracking.models import Session
 
@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BLADDER = QUESTIONS_BY_ID["bladder_bowel"].text
 NUMBNESS = "Numbness or tingling that got worse"
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def answer(page, questions, yes=()) -> None:

@@ -8,7 +8,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.support import ensure_catalogue, pick_pain
+from tests.browser.support import pick_pain
 from tests.conftest import browser_login, make_session, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,11 +44,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
 });
 """
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def exists(path: str) -> bool:
