@@ -6,6 +6,7 @@ from django.urls import reverse
 from stretches import progression
 from stretches.screening import (
     EMERGENCY_QUESTION_IDS,
+    LASTING_PAIN_HOURS,
     Answer,
     Trigger,
     Verdict,
@@ -24,7 +25,10 @@ class StopSignal(models.TextChoices):
     )
     SHARP_PAIN = "sharp_pain", "Sharp or shooting pain instead of a gentle stretch"
     CRAMP = "cramp", "Muscle cramping or spasm"
-    LASTING_PAIN = "lasting_pain", "Pain from the last session lasted more than 2 hours"
+    LASTING_PAIN = (
+        "lasting_pain",
+        f"Pain from the last session lasted more than {LASTING_PAIN_HOURS} hours",
+    )
 
     @classmethod
     def asks_emergency_questions_first(cls, signals) -> bool:

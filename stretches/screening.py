@@ -296,6 +296,7 @@ STOP_SIGNAL_REPEAT_DAYS = 14
 SEVERE_PAIN = 8
 SEVERE_DAYS_NEEDED = 3
 SEVERE_WINDOW_DAYS = 7
+LASTING_PAIN_HOURS = 2  # asked before the day's first session
 
 
 class AnswerError(ValueError):
