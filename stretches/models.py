@@ -240,6 +240,9 @@ class SafetyEvent(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     day = models.DateField(help_text="The session's day, in the user's time zone.")
     reported_on = models.DateField(help_text="The user's local day when it was reported.")
+    # A stop signal pauses until the end of the day it was reported on, fixed as an instant
+    # in the time zone of that moment: changing the time zone afterwards cannot shorten it.
+    pause_ends_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField()
     signals = models.JSONField(default=list, blank=True)
     rise = models.SmallIntegerField(default=0)
