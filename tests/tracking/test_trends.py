@@ -12,22 +12,20 @@ from hypothesis import strategies as st
 from stretches.progression import Phase
 from tracking import charts
 from tracking.exports import csv_safe
-from tracking.trends import (
+from tracking.comparison import ComparisonOutcome as Outcome
+from tracking.comparison import compare as verdict
+from tracking.presentation import fmt, relief_sentence
+from tracking.series import (
     DayStats,
-    Outcome,
     Range,
-    SignStatus,
     Totals,
-    build_trends,
-    checkin_sign,
     day_rows,
-    morning_sign,
     parse_range,
-    relief_sentence,
     rolling_before,
-    verdict,
     weekly_rows,
 )
+from tracking.signs import SignStatus, checkin_sign, morning_sign
+from tracking.trends import build_trends
 
 START = date(2026, 3, 2)  # a Monday: programme week 1 is 2-8 March
 TODAY = START + timedelta(days=27)  # the last day of week 4
@@ -106,8 +104,13 @@ def test_down_exactly_50_percent_is_substantial():
     assert outcome([4] * 7, [2] * 7) is Outcome.SUBSTANTIAL
 
 
-def test_down_50_percent_of_a_low_baseline_is_substantial_with_one_point():
-    assert outcome([2] * 7, [1] * 7) is Outcome.SUBSTANTIAL
+def test_down_50_percent_but_only_1_point_is_no_meaningful_change():
+    # 2 -> 1 halves the pain but is under the 2-point bar: substantial needs meaningful too.
+    assert outcome([2] * 7, [1] * 7) is Outcome.NO_CHANGE
+
+
+def test_down_50_percent_and_2_points_is_substantial():
+    assert outcome([4] * 7, [2] * 7) is Outcome.SUBSTANTIAL
 
 
 def test_down_49_percent_is_meaningful_not_substantial():
@@ -135,8 +138,16 @@ def test_zero_baseline_staying_at_zero_is_pain_free():
     assert outcome([0] * 7, [0] * 7) is Outcome.PAIN_FREE
 
 
-def test_zero_baseline_rising_by_2_is_getting_worse():
-    assert outcome([0] * 7, [2] * 7) is Outcome.WORSE
+def test_baseline_under_2_is_too_small_to_judge_even_when_pain_rises():
+    assert outcome([0] * 7, [2] * 7) is Outcome.TOO_SMALL
+    assert outcome([1] * 7, [0, 1] * 7) is Outcome.TOO_SMALL
+    assert "too small to judge" in verdict(
+        history([1] * 7, [5] * 7), start=START, today=TODAY
+    ).explanation
+
+
+def test_baseline_of_exactly_2_is_judged():
+    assert outcome([2] * 7, [4] * 7) is Outcome.WORSE
 
 
 def test_no_change_reads_no_change():
@@ -146,22 +157,33 @@ def test_no_change_reads_no_change():
 
 
 def test_numbers_show_baseline_recent_points_and_percent():
-    # 6.2 -> 3.9: down 2.3 points, 37 %.
+    # 6.2 -> 3.9: down 2.3 points, 37.1 % (2.3 / 6.2 = 0.37096...).
     result = verdict(history([6, 6, 6, 6, 7] * 2, [4] * 9 + [3]), start=START, today=TODAY)
-    assert result.numbers == "baseline 6.2, last 7 days 3.9: down 2.3 points, 37 %"
+    assert result.numbers == "baseline 6.2, last 7 days 3.9: down 2.3 points, 37.1 %"
     assert result.outcome is Outcome.MEANINGFUL
 
 
-def test_shown_change_is_cut_toward_zero_so_it_never_overstates():
-    # 6.0 -> 4.05 is down 1.95: shown as 1.9, and it is not meaningful.
+def test_every_figure_is_rounded_half_up_to_one_decimal():
+    # 6.0 -> 4.05 is down 1.95 (32.5 %): one rounding, half away from zero, for every figure;
+    # the verdict itself is decided on the exact values, so it is not meaningful.
     result = verdict(history([6] * 20, [4] * 19 + [5]), start=START, today=TODAY)
-    assert "down 1.9 points" in result.numbers
+    assert result.numbers == "baseline 6.0, last 7 days 4.1: down 2.0 points, 32.5 %"
     assert result.outcome is Outcome.NO_CHANGE
+
+
+@PROPERTY
+@given(numerator=st.integers(-1000, 1000), denominator=st.integers(1, 60))
+def test_one_format_rounds_half_up_to_one_decimal(numerator, denominator):
+    exact = Fraction(numerator, denominator)
+    shown = Fraction(fmt(exact))
+    assert abs(shown - exact) <= Fraction(1, 20)
+    if abs(shown - exact) == Fraction(1, 20):  # a tie goes away from zero
+        assert abs(shown) > abs(exact)
 
 
 def test_rise_reads_up():
     result = verdict(history([3] * 7, [5] * 7), start=START, today=TODAY)
-    assert result.numbers == "baseline 3.0, last 7 days 5.0: up 2.0 points, 66 %"
+    assert result.numbers == "baseline 3.0, last 7 days 5.0: up 2.0 points, 66.7 %"
 
 
 def test_in_session_relief_never_changes_the_verdict():
@@ -176,7 +198,7 @@ def test_in_session_relief_never_changes_the_verdict():
 
 def test_verdict_waits_for_7_days_and_says_how_many_more():
     stats = {START + timedelta(days=k): day_of(START + timedelta(days=k), [5]) for k in range(5)}
-    result = verdict(stats, start=START, today=START + timedelta(days=4))
+    result = verdict(stats, start=START, today=START + timedelta(days=13))
     assert result.outcome is Outcome.WAITING
     assert result.days_logged == 5
     assert result.days_needed == 2
@@ -184,8 +206,9 @@ def test_verdict_waits_for_7_days_and_says_how_many_more():
 
 
 def test_verdict_counts_days_not_sessions():
-    stats = {START: day_of(START, [5] * 20)}
-    result = verdict(stats, start=START, today=START)
+    day = START + timedelta(days=6)
+    stats = {day: day_of(day, [5] * 20)}
+    result = verdict(stats, start=START, today=START + timedelta(days=13))
     assert result.outcome is Outcome.WAITING
     assert result.days_needed == 6
 
@@ -225,11 +248,14 @@ def test_days_before_the_start_date_count_in_week_1():
 )
 def test_verdict_follows_the_stated_precedence(baseline, recent):
     b, r = Fraction(sum(baseline), len(baseline)), Fraction(sum(recent), len(recent))
+    meaningful = b - r >= 2 and (b - r) / b >= Fraction(3, 10) if b else False
     if all(score == 0 for score in recent):
         expected = Outcome.PAIN_FREE
-    elif b and (b - r) / b >= Fraction(1, 2):
+    elif b < 2:
+        expected = Outcome.TOO_SMALL
+    elif meaningful and (b - r) / b >= Fraction(1, 2):
         expected = Outcome.SUBSTANTIAL
-    elif b and b - r >= 2 and (b - r) / b >= Fraction(3, 10):
+    elif meaningful:
         expected = Outcome.MEANINGFUL
     elif r - b >= 2:
         expected = Outcome.WORSE
@@ -385,11 +411,13 @@ def test_maintenance_phase_is_less_need_for_stretching():
 
 
 def test_relief_sentence_is_plain_and_signed():
-    assert relief_sentence(Totals(sessions=2, before_total=10, after_total=7), "in May") == (
+    relief = Totals(sessions=2, before_total=10, after_total=7).relief
+    assert relief_sentence(relief, "in May") == (
         "In May, pain was on average 1.5 points lower after a session than before it."
     )
-    assert "higher" in relief_sentence(Totals(sessions=1, before_total=3, after_total=5), "today")
-    assert relief_sentence(Totals(), "in the last 7 days") == "No sessions in the last 7 days."
+    rise = Totals(sessions=1, before_total=3, after_total=5).relief
+    assert "higher" in relief_sentence(rise, "today")
+    assert relief_sentence(Totals().relief, "in the last 7 days") == "No sessions in the last 7 days."
 
 
 def test_range_of_all_starts_at_the_earliest_record():
