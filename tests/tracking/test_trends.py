@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from stretches.progression import Phase
 from tracking import charts
+from tracking.comparison import ComparisonOutcome, compare
 from tracking.exports import csv_safe
-from tracking.comparison import ComparisonOutcome as Outcome
-from tracking.comparison import compare as verdict
 from tracking.presentation import fmt, relief_sentence
 from tracking.series import (
     DayStats,
@@ -63,28 +62,28 @@ def history(baseline: list[int], recent: list[int], *, afters=None) -> dict[date
     return stats
 
 
-def outcome(baseline: list[int], recent: list[int]) -> Outcome:
-    return verdict(history(baseline, recent), start=START, today=TODAY).outcome
+def outcome(baseline: list[int], recent: list[int]) -> ComparisonOutcome:
+    return compare(history(baseline, recent), start=START, today=TODAY).outcome
 
 
 # --- The verdict, branch by branch -------------------------------------------------
 
 
 def test_down_2_points_and_33_percent_is_meaningful():
-    assert outcome([6] * 7, [4] * 7) is Outcome.MEANINGFUL
+    assert outcome([6] * 7, [4] * 7) is ComparisonOutcome.MEANINGFUL
 
 
 def test_down_20_percent_is_no_meaningful_change_even_with_2_points():
-    assert outcome([10] * 7, [8] * 7) is Outcome.NO_CHANGE
+    assert outcome([10] * 7, [8] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_exactly_30_percent_and_3_points_is_meaningful():
-    assert outcome([10] * 7, [7] * 7) is Outcome.MEANINGFUL
+    assert outcome([10] * 7, [7] * 7) is ComparisonOutcome.MEANINGFUL
 
 
 def test_down_30_percent_but_under_2_points_is_no_meaningful_change():
     # 5.0 -> 3.5: 30 % but only 1.5 points.
-    assert outcome([5] * 7, [4, 3] * 7) is Outcome.NO_CHANGE
+    assert outcome([5] * 7, [4, 3] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_exactly_2_points_with_decimal_means_is_meaningful():
@@ -92,83 +91,84 @@ def test_down_exactly_2_points_with_decimal_means_is_meaningful():
     baseline = [6] * 6 + [5] * 4
     recent = [4] * 6 + [3] * 4
     assert sum(baseline) / 10 - sum(recent) / 10 < 2  # the trap is real
-    assert outcome(baseline, recent) is Outcome.MEANINGFUL
+    assert outcome(baseline, recent) is ComparisonOutcome.MEANINGFUL
 
 
 def test_down_just_under_2_points_is_no_meaningful_change():
     # 6.0 -> 4.1: down 1.9 points (31 %).
-    assert outcome([6] * 10, [4] * 9 + [5]) is Outcome.NO_CHANGE
+    assert outcome([6] * 10, [4] * 9 + [5]) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_exactly_50_percent_is_substantial():
-    assert outcome([4] * 7, [2] * 7) is Outcome.SUBSTANTIAL
+    assert outcome([4] * 7, [2] * 7) is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_down_50_percent_but_only_1_point_is_no_meaningful_change():
     # 2 -> 1 halves the pain but is under the 2-point bar: substantial needs meaningful too.
-    assert outcome([2] * 7, [1] * 7) is Outcome.NO_CHANGE
+    assert outcome([2] * 7, [1] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_50_percent_and_2_points_is_substantial():
-    assert outcome([4] * 7, [2] * 7) is Outcome.SUBSTANTIAL
+    assert outcome([4] * 7, [2] * 7) is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_down_49_percent_is_meaningful_not_substantial():
     # 10.0 -> 5.1
-    assert outcome([10] * 10, [5] * 9 + [6]) is Outcome.MEANINGFUL
+    assert outcome([10] * 10, [5] * 9 + [6]) is ComparisonOutcome.MEANINGFUL
 
 
 def test_all_zero_in_the_last_7_days_is_pain_free_before_substantial():
-    assert outcome([6] * 7, [0] * 7) is Outcome.PAIN_FREE
+    assert outcome([6] * 7, [0] * 7) is ComparisonOutcome.PAIN_FREE
 
 
 def test_mean_near_zero_with_one_score_above_zero_is_not_pain_free():
-    assert outcome([6] * 7, [0] * 6 + [1]) is Outcome.SUBSTANTIAL
+    assert outcome([6] * 7, [0] * 6 + [1]) is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_up_by_2_points_is_getting_worse():
-    assert outcome([3] * 7, [5] * 7) is Outcome.WORSE
+    assert outcome([3] * 7, [5] * 7) is ComparisonOutcome.WORSE
 
 
 def test_up_by_less_than_2_points_is_no_meaningful_change():
-    assert outcome([3] * 7, [4, 5] * 7) is Outcome.NO_CHANGE
+    assert outcome([3] * 7, [4, 5] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_zero_baseline_staying_at_zero_is_pain_free():
-    assert outcome([0] * 7, [0] * 7) is Outcome.PAIN_FREE
+    assert outcome([0] * 7, [0] * 7) is ComparisonOutcome.PAIN_FREE
 
 
 def test_baseline_under_2_is_too_small_to_judge_even_when_pain_rises():
-    assert outcome([0] * 7, [2] * 7) is Outcome.TOO_SMALL
-    assert outcome([1] * 7, [0, 1] * 7) is Outcome.TOO_SMALL
-    assert "too small to judge" in verdict(
-        history([1] * 7, [5] * 7), start=START, today=TODAY
-    ).explanation
+    assert outcome([0] * 7, [2] * 7) is ComparisonOutcome.TOO_SMALL
+    assert outcome([1] * 7, [0, 1] * 7) is ComparisonOutcome.TOO_SMALL
+    assert (
+        "too small to judge"
+        in compare(history([1] * 7, [5] * 7), start=START, today=TODAY).explanation
+    )
 
 
 def test_baseline_of_exactly_2_is_judged():
-    assert outcome([2] * 7, [4] * 7) is Outcome.WORSE
+    assert outcome([2] * 7, [4] * 7) is ComparisonOutcome.WORSE
 
 
 def test_no_change_reads_no_change():
-    result = verdict(history([5] * 7, [5] * 7), start=START, today=TODAY)
-    assert result.outcome is Outcome.NO_CHANGE
+    result = compare(history([5] * 7, [5] * 7), start=START, today=TODAY)
+    assert result.outcome is ComparisonOutcome.NO_CHANGE
     assert result.numbers == "baseline 5.0, last 7 days 5.0: no change"
 
 
 def test_numbers_show_baseline_recent_points_and_percent():
     # 6.2 -> 3.9: down 2.3 points, 37.1 % (2.3 / 6.2 = 0.37096...).
-    result = verdict(history([6, 6, 6, 6, 7] * 2, [4] * 9 + [3]), start=START, today=TODAY)
+    result = compare(history([6, 6, 6, 6, 7] * 2, [4] * 9 + [3]), start=START, today=TODAY)
     assert result.numbers == "baseline 6.2, last 7 days 3.9: down 2.3 points, 37.1 %"
-    assert result.outcome is Outcome.MEANINGFUL
+    assert result.outcome is ComparisonOutcome.MEANINGFUL
 
 
 def test_every_figure_is_rounded_half_up_to_one_decimal():
     # 6.0 -> 4.05 is down 1.95 (32.5 %): one rounding, half away from zero, for every figure;
     # the verdict itself is decided on the exact values, so it is not meaningful.
-    result = verdict(history([6] * 20, [4] * 19 + [5]), start=START, today=TODAY)
+    result = compare(history([6] * 20, [4] * 19 + [5]), start=START, today=TODAY)
     assert result.numbers == "baseline 6.0, last 7 days 4.1: down 2.0 points, 32.5 %"
-    assert result.outcome is Outcome.NO_CHANGE
+    assert result.outcome is ComparisonOutcome.NO_CHANGE
 
 
 @PROPERTY
@@ -182,7 +182,7 @@ def test_one_format_rounds_half_up_to_one_decimal(numerator, denominator):
 
 
 def test_rise_reads_up():
-    result = verdict(history([3] * 7, [5] * 7), start=START, today=TODAY)
+    result = compare(history([3] * 7, [5] * 7), start=START, today=TODAY)
     assert result.numbers == "baseline 3.0, last 7 days 5.0: up 2.0 points, 66.7 %"
 
 
@@ -190,16 +190,16 @@ def test_in_session_relief_never_changes_the_verdict():
     big_relief = history([6] * 7, [4] * 7, afters=0)
     no_relief = history([6] * 7, [4] * 7, afters=9)
     assert (
-        verdict(big_relief, start=START, today=TODAY).outcome
-        is verdict(no_relief, start=START, today=TODAY).outcome
-        is Outcome.MEANINGFUL
+        compare(big_relief, start=START, today=TODAY).outcome
+        is compare(no_relief, start=START, today=TODAY).outcome
+        is ComparisonOutcome.MEANINGFUL
     )
 
 
 def test_verdict_waits_for_7_days_and_says_how_many_more():
     stats = {START + timedelta(days=k): day_of(START + timedelta(days=k), [5]) for k in range(5)}
-    result = verdict(stats, start=START, today=START + timedelta(days=13))
-    assert result.outcome is Outcome.WAITING
+    result = compare(stats, start=START, today=START + timedelta(days=13))
+    assert result.outcome is ComparisonOutcome.WAITING
     assert result.days_logged == 5
     assert result.days_needed == 2
     assert "2 more days" in result.explanation
@@ -208,15 +208,15 @@ def test_verdict_waits_for_7_days_and_says_how_many_more():
 def test_verdict_counts_days_not_sessions():
     day = START + timedelta(days=6)
     stats = {day: day_of(day, [5] * 20)}
-    result = verdict(stats, start=START, today=START + timedelta(days=13))
-    assert result.outcome is Outcome.WAITING
+    result = compare(stats, start=START, today=START + timedelta(days=13))
+    assert result.outcome is ComparisonOutcome.WAITING
     assert result.days_needed == 6
 
 
 def test_verdict_waits_when_the_last_7_days_have_no_sessions():
     stats = history([6] * 7, [])
-    result = verdict(stats, start=START, today=TODAY)
-    assert result.outcome is Outcome.WAITING
+    result = compare(stats, start=START, today=TODAY)
+    assert result.outcome is ComparisonOutcome.WAITING
     assert result.days_needed == 0
     assert "no sessions in the last 7 days" in result.explanation
 
@@ -227,17 +227,17 @@ def test_baseline_is_the_first_week_with_sessions_when_week_1_has_none():
         stats[START + timedelta(days=k)] = day_of(START + timedelta(days=k), [8])
     for k in range(21, 28):
         stats[START + timedelta(days=k)] = day_of(START + timedelta(days=k), [4])
-    result = verdict(stats, start=START, today=TODAY)
+    result = compare(stats, start=START, today=TODAY)
     assert result.baseline_week == 2
     assert result.baseline == 8
-    assert result.outcome is Outcome.SUBSTANTIAL
+    assert result.outcome is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_days_before_the_start_date_count_in_week_1():
     stats = history([6] * 7, [3] * 7)
     before = START - timedelta(days=2)
     stats[before] = day_of(before, [10] * 7)
-    result = verdict(stats, start=START, today=TODAY)
+    result = compare(stats, start=START, today=TODAY)
     assert result.baseline == Fraction(6 * 7 + 70, 14)
 
 
@@ -250,17 +250,17 @@ def test_verdict_follows_the_stated_precedence(baseline, recent):
     b, r = Fraction(sum(baseline), len(baseline)), Fraction(sum(recent), len(recent))
     meaningful = b - r >= 2 and (b - r) / b >= Fraction(3, 10) if b else False
     if all(score == 0 for score in recent):
-        expected = Outcome.PAIN_FREE
+        expected = ComparisonOutcome.PAIN_FREE
     elif b < 2:
-        expected = Outcome.TOO_SMALL
+        expected = ComparisonOutcome.TOO_SMALL
     elif meaningful and (b - r) / b >= Fraction(1, 2):
-        expected = Outcome.SUBSTANTIAL
+        expected = ComparisonOutcome.SUBSTANTIAL
     elif meaningful:
-        expected = Outcome.MEANINGFUL
+        expected = ComparisonOutcome.MEANINGFUL
     elif r - b >= 2:
-        expected = Outcome.WORSE
+        expected = ComparisonOutcome.WORSE
     else:
-        expected = Outcome.NO_CHANGE
+        expected = ComparisonOutcome.NO_CHANGE
     assert outcome(baseline, recent) is expected
 
 
@@ -297,7 +297,7 @@ def test_rolling_mean_weights_sessions_over_7_days_and_skips_empty_windows():
 def test_last_rolling_value_equals_the_verdicts_last_7_days():
     stats = history([6] * 7, [5, 4, 3, 4, 2, 3, 4, 5, 1])
     rows = day_rows(stats, {}, [TODAY])
-    result = verdict(stats, start=START, today=TODAY)
+    result = compare(stats, start=START, today=TODAY)
     assert rows[0].rolling == pytest.approx(float(result.recent), abs=0.05)
 
 
@@ -417,7 +417,9 @@ def test_relief_sentence_is_plain_and_signed():
     )
     rise = Totals(sessions=1, before_total=3, after_total=5).relief
     assert "higher" in relief_sentence(rise, "today")
-    assert relief_sentence(Totals().relief, "in the last 7 days") == "No sessions in the last 7 days."
+    assert (
+        relief_sentence(Totals().relief, "in the last 7 days") == "No sessions in the last 7 days."
+    )
 
 
 def test_range_of_all_starts_at_the_earliest_record():
@@ -450,7 +452,7 @@ def test_without_a_start_date_weeks_count_from_the_first_session():
     )
     assert result.start == START
     assert result.start_is_first_session
-    assert result.verdict.outcome is Outcome.MEANINGFUL
+    assert result.verdict.outcome is ComparisonOutcome.MEANINGFUL
 
 
 # --- Chart geometry -----------------------------------------------------------------
