@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from stretches.progression import Phase
 from tracking import charts
-from tracking.comparison import ComparisonOutcome, compare
+from tracking.comparison import RULES, ComparisonOutcome, compare, judge
 from tracking.exports import csv_safe
 from tracking.presentation import fmt, relief_sentence
 from tracking.series import (
@@ -535,3 +536,64 @@ def test_csv_cells_keep_plain_text_and_numbers():
     assert csv_safe("felt fine") == "felt fine"
     assert csv_safe(7) == 7
     assert csv_safe(None) == ""
+
+
+# --- The comparison's rules as properties (SPEC 2.2) ---------------------------------
+
+means = st.fractions(min_value=0, max_value=10, max_denominator=60)
+improving = (ComparisonOutcome.SUBSTANTIAL, ComparisonOutcome.MEANINGFUL)
+
+
+@PROPERTY
+@given(baseline=means, recent=means, recent_max=st.integers(0, 10))
+def test_substantial_implies_meaningful_and_meaningful_implies_2_points_and_30_percent(
+    baseline, recent, recent_max
+):
+    result = judge(baseline, recent, max(recent_max, 1 if recent else 0))
+    drop = baseline - recent
+    if result is ComparisonOutcome.SUBSTANTIAL:
+        assert judge(baseline, recent, 1, replace(RULES, substantial_fraction=Fraction(2))) is (
+            ComparisonOutcome.MEANINGFUL
+        )
+        assert drop >= baseline / 2
+    if result in improving:
+        assert drop >= RULES.meaningful_points
+        assert drop >= baseline * Fraction(30, 100)
+
+
+@PROPERTY
+@given(baseline=means, recent=means, recent_max=st.integers(1, 10))
+def test_a_baseline_under_2_is_never_judged_better_or_worse(baseline, recent, recent_max):
+    if baseline < RULES.smallest_baseline:
+        assert judge(baseline, recent, recent_max) is ComparisonOutcome.TOO_SMALL
+
+
+@PROPERTY
+@given(
+    scores=st.dictionaries(st.integers(-3, 40), st.lists(st.integers(0, 10), min_size=1)),
+    today_index=st.integers(0, 40),
+)
+def test_nothing_is_judged_while_the_last_7_days_overlap_the_baseline_week(scores, today_index):
+    stats = {
+        START + timedelta(days=k): day_of(START + timedelta(days=k), befores)
+        for k, befores in scores.items()
+    }
+    today = START + timedelta(days=today_index)
+    result = compare(stats, start=START, today=today)
+    if today_index < RULES.first_programme_day - 1:  # day 14 counts the start as day 1
+        assert result.outcome is ComparisonOutcome.NOT_YET
+        assert result.shown_from is not None and result.shown_from > today
+    if result.outcome not in (ComparisonOutcome.NOT_YET, ComparisonOutcome.WAITING):
+        baseline_last = START + timedelta(days=7 * result.baseline_week - 1)
+        assert today - timedelta(days=RULES.recent_days - 1) > baseline_last
+
+
+def test_day_14_is_the_first_day_with_a_comparison():
+    day_13 = START + timedelta(days=12)
+    day_14 = START + timedelta(days=13)
+    stats = history([6] * 7, []) | {
+        day_14 - timedelta(days=k): day_of(day_14 - timedelta(days=k), [4]) for k in range(7)
+    }
+    assert compare(stats, start=START, today=day_13).outcome is ComparisonOutcome.NOT_YET
+    assert compare(stats, start=START, today=day_14).outcome is ComparisonOutcome.MEANINGFUL
+    assert RULES.first_programme_day == 14
