@@ -31,6 +31,8 @@ class ComparisonRules:
     days_needed: int = 7  # days with sessions before any comparison
     recent_days: int = RECENT_DAYS
     baseline_days: int = DAYS_PER_WEEK
+    baseline_week: int = 1  # the programme week compared with, when it has sessions
+    changes_take_weeks: tuple[int, int] = (4, 6)  # the source: signs show over 4-6 weeks
 
     @property
     def first_programme_day(self) -> int:
@@ -129,7 +131,7 @@ def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=R
     """
     stats = {day: s for day, s in stats.items() if day <= today}
     days_logged = len(stats)
-    week = baseline_week(stats, start) or 1
+    week = baseline_week(stats, start) or rules.baseline_week
     first_shown = shown_from(start, week, rules)
     if today < first_shown:
         return Comparison(
@@ -149,7 +151,7 @@ def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=R
             explanation=presentation.waiting_sentence(days_logged, rules.days_needed),
         )
     first, last = week_bounds(start, week)
-    if week == 1:
+    if week == rules.baseline_week:
         first = min(stats)  # days before the start date belong to week 1 too
     baseline = Totals.of(s for day, s in stats.items() if first <= day <= last)
     recent_first = today - timedelta(days=rules.recent_days - 1)

@@ -8,6 +8,7 @@ module only words them. Plurals come from Django's ``ngettext``, never by hand.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -128,7 +129,7 @@ def explanation(outcome: str, rules) -> str:
         ),
         "no_change": (
             f"A meaningful change means {meaningful} than your baseline week. "
-            "Changes often take 4 to 6 weeks to show."
+            f"Changes often take {weeks_span(rules.changes_take_weeks)} to show."
         ),
         "too_small": (
             f"Your baseline week's mean pain before sessions was under "
@@ -173,3 +174,52 @@ def relief_sentence(relief: Fraction | None, period: str) -> str:
 SIGN_STATUS_LABELS = {"seen": "Seen", "not_yet": "Not yet", "unknown": "Not enough data"}
 
 ANSWER_WORDS = {"better": "better", "same": "the same", "worse": "worse"}
+
+
+# --- The programme's numbers, worded once for the templates ------------------------------
+
+
+@dataclass(frozen=True)
+class TrendWords:
+    """Every programme number the trend templates show, written from the constants."""
+
+    recent: str  # "7 days"
+    rolling: str  # "7-day"
+    days_needed: str  # "7 different days"
+    days_needed_n: int
+    meaningful_points: str  # "2 points"
+    meaningful_percent: str  # "30 %"
+    substantial_percent: str  # "50 %"
+    worse_points: str  # "2 points"
+    smallest_baseline: str  # "2"
+    first_day: str  # "day 14"
+    baseline_week: str  # "programme week 1"
+    days_per_week: int
+    signs_span: str  # "4 to 6 weeks"
+    rounding: str
+
+
+def weeks_span(weeks: tuple[int, int]) -> str:
+    return f"{weeks[0]} to {count(weeks[1], 'week')}"
+
+
+def trend_words(rules, *, rolling_days: int, days_per_week: int) -> TrendWords:
+    return TrendWords(
+        recent=count(rules.recent_days, "day"),
+        rolling=f"{rolling_days}-day",
+        days_needed=count(rules.days_needed, "different day"),
+        days_needed_n=rules.days_needed,
+        meaningful_points=count(rules.meaningful_points, "point"),
+        meaningful_percent=whole_percent(rules.meaningful_fraction),
+        substantial_percent=whole_percent(rules.substantial_fraction),
+        worse_points=count(rules.worse_points, "point"),
+        smallest_baseline=str(rules.smallest_baseline),
+        first_day=f"day {rules.first_programme_day}",
+        baseline_week=f"programme week {rules.baseline_week}",
+        days_per_week=days_per_week,
+        signs_span=weeks_span(rules.changes_take_weeks),
+        rounding=(
+            "Every figure is rounded to one decimal, halves rounded up (so 1.95 shows as 2.0); "
+            "the comparison itself uses the exact values."
+        ),
+    )

@@ -216,6 +216,19 @@ class WeekRow:
         return one_decimal(self.totals.after_mean)
 
     @property
+    def before_text(self) -> str:
+        return fmt(self.totals.before_mean)
+
+    @property
+    def after_text(self) -> str:
+        return fmt(self.totals.after_mean)
+
+    @property
+    def checkin_asked(self) -> bool:
+        """The weekly check-in compares a week with the one before, so the first has none."""
+        return self.week > 1
+
+    @property
     def worst(self) -> int | None:
         return self.totals.worst
 

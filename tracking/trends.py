@@ -14,9 +14,11 @@ from datetime import date, timedelta
 
 from stretches.progression import Phase, programme_week
 from tracking import presentation
-from tracking.comparison import Comparison, baseline_week, compare
+from tracking.comparison import RULES, Comparison, baseline_week, compare
 from tracking.series import (
+    DAYS_PER_WEEK,
     RECENT_DAYS,
+    ROLLING_DAYS,
     Adherence,
     DayRow,
     DayStats,
@@ -49,6 +51,20 @@ class Trends:
     adherence: Adherence
     signs: list[Sign] = field(default_factory=list)
     total_sessions: int = 0
+
+    @property
+    def words(self) -> presentation.TrendWords:
+        return presentation.trend_words(
+            RULES, rolling_days=ROLLING_DAYS, days_per_week=DAYS_PER_WEEK
+        )
+
+    @property
+    def outcome_labels(self) -> dict[str, str]:
+        return presentation.OUTCOME_LABELS
+
+    @property
+    def baseline_week_planned(self) -> int:
+        return RULES.baseline_week
 
     @property
     def has_sessions(self) -> bool:
