@@ -15,12 +15,12 @@ from accounts.services import profile_for
 from lib.cache import cached_for_user
 from stretches.models import Screening
 from stretches.progression import MORNING, programme_week
-from tracking import charts, exports, trends
+from tracking import charts, exports, series, trends
 from tracking.models import Session, WeeklyCheckin
 from tracking.today import weekly_checkin_due
 
 
-def daily_numbers(user, tz: ZoneInfo) -> tuple[list[trends.DayStats], dict[date, int]]:
+def daily_numbers(user, tz: ZoneInfo) -> tuple[list[series.DayStats], dict[date, int]]:
     """Per local day: sums, maxima and counts, and the morning score, in one query.
 
     Window functions partitioned by the local day do the aggregation; ranking each
@@ -65,7 +65,7 @@ def daily_numbers(user, tz: ZoneInfo) -> tuple[list[trends.DayStats], dict[date,
     stats, morning = [], {}
     for row_day, sessions, before_total, after_total, before_max, worst, first in rows:
         stats.append(
-            trends.DayStats(row_day, sessions, before_total, after_total, before_max, worst)
+            series.DayStats(row_day, sessions, before_total, after_total, before_max, worst)
         )
         morning[row_day] = first
     return stats, morning
@@ -76,7 +76,7 @@ def checkin_answers(user) -> dict[int, tuple[str, str]]:
     return {week: (movement, sleep) for week, movement, sleep in rows}
 
 
-def trends_for(user, profile: Profile, range_: trends.Range) -> trends.Trends:
+def trends_for(user, profile: Profile, range_: series.Range) -> trends.Trends:
     stats, morning = daily_numbers(user, profile.tzinfo)
     return trends.build_trends(
         stats=stats,
@@ -89,14 +89,14 @@ def trends_for(user, profile: Profile, range_: trends.Range) -> trends.Trends:
     )
 
 
-def _range_links(current: trends.Range) -> list[dict]:
+def _range_links(current: series.Range) -> list[dict]:
     return [
         {"range": r, "label": r.label, "current": r is current, "query": f"?range={r.value}"}
-        for r in trends.Range
+        for r in series.Range
     ]
 
 
-def progress_parts(profile: Profile, range_: trends.Range) -> tuple[trends.Trends, str]:
+def progress_parts(profile: Profile, range_: series.Range) -> tuple[trends.Trends, str]:
     """The trends and the rendered charts fragment, cached per user, data version and day.
 
     The fragment holds no CSRF token or nonce, so it is safe to share between requests.
@@ -119,7 +119,7 @@ def progress_parts(profile: Profile, range_: trends.Range) -> tuple[trends.Trend
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
-    range_ = trends.parse_range(request.GET.get("range"))
+    range_ = series.parse_range(request.GET.get("range"))
     result, charts_html = progress_parts(profile, range_)
     if request.htmx and not request.htmx.history_restore_request:
         response = HttpResponse(charts_html)
@@ -142,7 +142,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_GET
 def report(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
-    range_ = trends.parse_range(request.GET.get("range"))
+    range_ = series.parse_range(request.GET.get("range"))
     result = trends_for(request.user, profile, range_)
     screenings = (
         Screening.objects.filter(user=request.user)
@@ -161,7 +161,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "screenings": screenings,
         "stop_sessions": stop_sessions,
         "week": programme_week(result.start, result.today) if result.start else None,
-        "ranges": list(trends.Range),
+        "ranges": list(series.Range),
     }
     return render(request, "tracking/report.html", context)
 

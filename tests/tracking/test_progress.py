@@ -142,11 +142,15 @@ def test_no_sessions_shows_a_friendly_empty_state_with_a_link_to_today(client, a
     assert 'href="/progress/report/"' in html
 
 
-def test_fewer_than_7_days_makes_the_verdict_wait_and_say_how_many_more(client, amy):
+def test_before_the_last_7_days_clear_the_baseline_week_the_page_says_when(client, amy):
+    # Sessions only in the current week: that week is the baseline, so nothing is judged
+    # until 7 days after it ends, and the page names the day.
     fill_days(amy, span(TODAY - timedelta(days=2), 3), before=5, after=3)
     html = text_of(client.get("/progress/"))
-    assert "Not enough data yet" in html
-    assert "4 more days to go" in html
+    assert "Not yet" in html
+    shown = START + timedelta(days=6 * 7 - 1 + 7)
+    assert f"The comparison appears from programme day {(shown - START).days + 1}" in html
+    assert f"{shown:%A} {shown.day} {shown:%B}" in html
     assert "Meaningful improvement" not in html.split("How the comparison works")[0]
 
 
@@ -154,7 +158,7 @@ def test_verdict_shows_its_numbers_and_the_relief_apart(client, amy):
     improving(amy)
     html = text_of(client.get("/progress/"))
     assert "Meaningful improvement" in html
-    assert "Baseline 6.0, last 7 days 4.0: down 2.0 points, 33 %." in html
+    assert "Baseline 6.0, last 7 days 4.0: down 2.0 points, 33.3 %." in html
     assert "programme week 1" in html
     assert "In the last 7 days, pain was on average 1.0 points lower after a session" in html
     assert "does not change the comparison above" in html

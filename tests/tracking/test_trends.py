@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -11,23 +12,20 @@ from hypothesis import strategies as st
 
 from stretches.progression import Phase
 from tracking import charts
+from tracking.comparison import RULES, ComparisonOutcome, compare, judge
 from tracking.exports import csv_safe
-from tracking.trends import (
+from tracking.presentation import fmt, relief_sentence
+from tracking.series import (
     DayStats,
-    Outcome,
     Range,
-    SignStatus,
     Totals,
-    build_trends,
-    checkin_sign,
     day_rows,
-    morning_sign,
     parse_range,
-    relief_sentence,
     rolling_before,
-    verdict,
     weekly_rows,
 )
+from tracking.signs import SignStatus, checkin_sign, morning_sign
+from tracking.trends import build_trends
 
 START = date(2026, 3, 2)  # a Monday: programme week 1 is 2-8 March
 TODAY = START + timedelta(days=27)  # the last day of week 4
@@ -65,28 +63,28 @@ def history(baseline: list[int], recent: list[int], *, afters=None) -> dict[date
     return stats
 
 
-def outcome(baseline: list[int], recent: list[int]) -> Outcome:
-    return verdict(history(baseline, recent), start=START, today=TODAY).outcome
+def outcome(baseline: list[int], recent: list[int]) -> ComparisonOutcome:
+    return compare(history(baseline, recent), start=START, today=TODAY).outcome
 
 
 # --- The verdict, branch by branch -------------------------------------------------
 
 
 def test_down_2_points_and_33_percent_is_meaningful():
-    assert outcome([6] * 7, [4] * 7) is Outcome.MEANINGFUL
+    assert outcome([6] * 7, [4] * 7) is ComparisonOutcome.MEANINGFUL
 
 
 def test_down_20_percent_is_no_meaningful_change_even_with_2_points():
-    assert outcome([10] * 7, [8] * 7) is Outcome.NO_CHANGE
+    assert outcome([10] * 7, [8] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_exactly_30_percent_and_3_points_is_meaningful():
-    assert outcome([10] * 7, [7] * 7) is Outcome.MEANINGFUL
+    assert outcome([10] * 7, [7] * 7) is ComparisonOutcome.MEANINGFUL
 
 
 def test_down_30_percent_but_under_2_points_is_no_meaningful_change():
     # 5.0 -> 3.5: 30 % but only 1.5 points.
-    assert outcome([5] * 7, [4, 3] * 7) is Outcome.NO_CHANGE
+    assert outcome([5] * 7, [4, 3] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_exactly_2_points_with_decimal_means_is_meaningful():
@@ -94,106 +92,132 @@ def test_down_exactly_2_points_with_decimal_means_is_meaningful():
     baseline = [6] * 6 + [5] * 4
     recent = [4] * 6 + [3] * 4
     assert sum(baseline) / 10 - sum(recent) / 10 < 2  # the trap is real
-    assert outcome(baseline, recent) is Outcome.MEANINGFUL
+    assert outcome(baseline, recent) is ComparisonOutcome.MEANINGFUL
 
 
 def test_down_just_under_2_points_is_no_meaningful_change():
     # 6.0 -> 4.1: down 1.9 points (31 %).
-    assert outcome([6] * 10, [4] * 9 + [5]) is Outcome.NO_CHANGE
+    assert outcome([6] * 10, [4] * 9 + [5]) is ComparisonOutcome.NO_CHANGE
 
 
 def test_down_exactly_50_percent_is_substantial():
-    assert outcome([4] * 7, [2] * 7) is Outcome.SUBSTANTIAL
+    assert outcome([4] * 7, [2] * 7) is ComparisonOutcome.SUBSTANTIAL
 
 
-def test_down_50_percent_of_a_low_baseline_is_substantial_with_one_point():
-    assert outcome([2] * 7, [1] * 7) is Outcome.SUBSTANTIAL
+def test_down_50_percent_but_only_1_point_is_no_meaningful_change():
+    # 2 -> 1 halves the pain but is under the 2-point bar: substantial needs meaningful too.
+    assert outcome([2] * 7, [1] * 7) is ComparisonOutcome.NO_CHANGE
+
+
+def test_down_50_percent_and_2_points_is_substantial():
+    assert outcome([4] * 7, [2] * 7) is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_down_49_percent_is_meaningful_not_substantial():
     # 10.0 -> 5.1
-    assert outcome([10] * 10, [5] * 9 + [6]) is Outcome.MEANINGFUL
+    assert outcome([10] * 10, [5] * 9 + [6]) is ComparisonOutcome.MEANINGFUL
 
 
 def test_all_zero_in_the_last_7_days_is_pain_free_before_substantial():
-    assert outcome([6] * 7, [0] * 7) is Outcome.PAIN_FREE
+    assert outcome([6] * 7, [0] * 7) is ComparisonOutcome.PAIN_FREE
 
 
 def test_mean_near_zero_with_one_score_above_zero_is_not_pain_free():
-    assert outcome([6] * 7, [0] * 6 + [1]) is Outcome.SUBSTANTIAL
+    assert outcome([6] * 7, [0] * 6 + [1]) is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_up_by_2_points_is_getting_worse():
-    assert outcome([3] * 7, [5] * 7) is Outcome.WORSE
+    assert outcome([3] * 7, [5] * 7) is ComparisonOutcome.WORSE
 
 
 def test_up_by_less_than_2_points_is_no_meaningful_change():
-    assert outcome([3] * 7, [4, 5] * 7) is Outcome.NO_CHANGE
+    assert outcome([3] * 7, [4, 5] * 7) is ComparisonOutcome.NO_CHANGE
 
 
 def test_zero_baseline_staying_at_zero_is_pain_free():
-    assert outcome([0] * 7, [0] * 7) is Outcome.PAIN_FREE
+    assert outcome([0] * 7, [0] * 7) is ComparisonOutcome.PAIN_FREE
 
 
-def test_zero_baseline_rising_by_2_is_getting_worse():
-    assert outcome([0] * 7, [2] * 7) is Outcome.WORSE
+def test_baseline_under_2_is_too_small_to_judge_even_when_pain_rises():
+    assert outcome([0] * 7, [2] * 7) is ComparisonOutcome.TOO_SMALL
+    assert outcome([1] * 7, [0, 1] * 7) is ComparisonOutcome.TOO_SMALL
+    assert (
+        "too small to judge"
+        in compare(history([1] * 7, [5] * 7), start=START, today=TODAY).explanation
+    )
+
+
+def test_baseline_of_exactly_2_is_judged():
+    assert outcome([2] * 7, [4] * 7) is ComparisonOutcome.WORSE
 
 
 def test_no_change_reads_no_change():
-    result = verdict(history([5] * 7, [5] * 7), start=START, today=TODAY)
-    assert result.outcome is Outcome.NO_CHANGE
+    result = compare(history([5] * 7, [5] * 7), start=START, today=TODAY)
+    assert result.outcome is ComparisonOutcome.NO_CHANGE
     assert result.numbers == "baseline 5.0, last 7 days 5.0: no change"
 
 
 def test_numbers_show_baseline_recent_points_and_percent():
-    # 6.2 -> 3.9: down 2.3 points, 37 %.
-    result = verdict(history([6, 6, 6, 6, 7] * 2, [4] * 9 + [3]), start=START, today=TODAY)
-    assert result.numbers == "baseline 6.2, last 7 days 3.9: down 2.3 points, 37 %"
-    assert result.outcome is Outcome.MEANINGFUL
+    # 6.2 -> 3.9: down 2.3 points, 37.1 % (2.3 / 6.2 = 0.37096...).
+    result = compare(history([6, 6, 6, 6, 7] * 2, [4] * 9 + [3]), start=START, today=TODAY)
+    assert result.numbers == "baseline 6.2, last 7 days 3.9: down 2.3 points, 37.1 %"
+    assert result.outcome is ComparisonOutcome.MEANINGFUL
 
 
-def test_shown_change_is_cut_toward_zero_so_it_never_overstates():
-    # 6.0 -> 4.05 is down 1.95: shown as 1.9, and it is not meaningful.
-    result = verdict(history([6] * 20, [4] * 19 + [5]), start=START, today=TODAY)
-    assert "down 1.9 points" in result.numbers
-    assert result.outcome is Outcome.NO_CHANGE
+def test_every_figure_is_rounded_half_up_to_one_decimal():
+    # 6.0 -> 4.05 is down 1.95 (32.5 %): one rounding, half away from zero, for every figure;
+    # the verdict itself is decided on the exact values, so it is not meaningful.
+    result = compare(history([6] * 20, [4] * 19 + [5]), start=START, today=TODAY)
+    assert result.numbers == "baseline 6.0, last 7 days 4.1: down 2.0 points, 32.5 %"
+    assert result.outcome is ComparisonOutcome.NO_CHANGE
+
+
+@PROPERTY
+@given(numerator=st.integers(-1000, 1000), denominator=st.integers(1, 60))
+def test_one_format_rounds_half_up_to_one_decimal(numerator, denominator):
+    exact = Fraction(numerator, denominator)
+    shown = Fraction(fmt(exact))
+    assert abs(shown - exact) <= Fraction(1, 20)
+    if abs(shown - exact) == Fraction(1, 20):  # a tie goes away from zero
+        assert abs(shown) > abs(exact)
 
 
 def test_rise_reads_up():
-    result = verdict(history([3] * 7, [5] * 7), start=START, today=TODAY)
-    assert result.numbers == "baseline 3.0, last 7 days 5.0: up 2.0 points, 66 %"
+    result = compare(history([3] * 7, [5] * 7), start=START, today=TODAY)
+    assert result.numbers == "baseline 3.0, last 7 days 5.0: up 2.0 points, 66.7 %"
 
 
 def test_in_session_relief_never_changes_the_verdict():
     big_relief = history([6] * 7, [4] * 7, afters=0)
     no_relief = history([6] * 7, [4] * 7, afters=9)
     assert (
-        verdict(big_relief, start=START, today=TODAY).outcome
-        is verdict(no_relief, start=START, today=TODAY).outcome
-        is Outcome.MEANINGFUL
+        compare(big_relief, start=START, today=TODAY).outcome
+        is compare(no_relief, start=START, today=TODAY).outcome
+        is ComparisonOutcome.MEANINGFUL
     )
 
 
 def test_verdict_waits_for_7_days_and_says_how_many_more():
     stats = {START + timedelta(days=k): day_of(START + timedelta(days=k), [5]) for k in range(5)}
-    result = verdict(stats, start=START, today=START + timedelta(days=4))
-    assert result.outcome is Outcome.WAITING
+    result = compare(stats, start=START, today=START + timedelta(days=13))
+    assert result.outcome is ComparisonOutcome.WAITING
     assert result.days_logged == 5
     assert result.days_needed == 2
     assert "2 more days" in result.explanation
 
 
 def test_verdict_counts_days_not_sessions():
-    stats = {START: day_of(START, [5] * 20)}
-    result = verdict(stats, start=START, today=START)
-    assert result.outcome is Outcome.WAITING
+    day = START + timedelta(days=6)
+    stats = {day: day_of(day, [5] * 20)}
+    result = compare(stats, start=START, today=START + timedelta(days=13))
+    assert result.outcome is ComparisonOutcome.WAITING
     assert result.days_needed == 6
 
 
 def test_verdict_waits_when_the_last_7_days_have_no_sessions():
     stats = history([6] * 7, [])
-    result = verdict(stats, start=START, today=TODAY)
-    assert result.outcome is Outcome.WAITING
+    result = compare(stats, start=START, today=TODAY)
+    assert result.outcome is ComparisonOutcome.WAITING
     assert result.days_needed == 0
     assert "no sessions in the last 7 days" in result.explanation
 
@@ -204,17 +228,17 @@ def test_baseline_is_the_first_week_with_sessions_when_week_1_has_none():
         stats[START + timedelta(days=k)] = day_of(START + timedelta(days=k), [8])
     for k in range(21, 28):
         stats[START + timedelta(days=k)] = day_of(START + timedelta(days=k), [4])
-    result = verdict(stats, start=START, today=TODAY)
+    result = compare(stats, start=START, today=TODAY)
     assert result.baseline_week == 2
     assert result.baseline == 8
-    assert result.outcome is Outcome.SUBSTANTIAL
+    assert result.outcome is ComparisonOutcome.SUBSTANTIAL
 
 
 def test_days_before_the_start_date_count_in_week_1():
     stats = history([6] * 7, [3] * 7)
     before = START - timedelta(days=2)
     stats[before] = day_of(before, [10] * 7)
-    result = verdict(stats, start=START, today=TODAY)
+    result = compare(stats, start=START, today=TODAY)
     assert result.baseline == Fraction(6 * 7 + 70, 14)
 
 
@@ -225,16 +249,19 @@ def test_days_before_the_start_date_count_in_week_1():
 )
 def test_verdict_follows_the_stated_precedence(baseline, recent):
     b, r = Fraction(sum(baseline), len(baseline)), Fraction(sum(recent), len(recent))
+    meaningful = b - r >= 2 and (b - r) / b >= Fraction(3, 10) if b else False
     if all(score == 0 for score in recent):
-        expected = Outcome.PAIN_FREE
-    elif b and (b - r) / b >= Fraction(1, 2):
-        expected = Outcome.SUBSTANTIAL
-    elif b and b - r >= 2 and (b - r) / b >= Fraction(3, 10):
-        expected = Outcome.MEANINGFUL
+        expected = ComparisonOutcome.PAIN_FREE
+    elif b < 2:
+        expected = ComparisonOutcome.TOO_SMALL
+    elif meaningful and (b - r) / b >= Fraction(1, 2):
+        expected = ComparisonOutcome.SUBSTANTIAL
+    elif meaningful:
+        expected = ComparisonOutcome.MEANINGFUL
     elif r - b >= 2:
-        expected = Outcome.WORSE
+        expected = ComparisonOutcome.WORSE
     else:
-        expected = Outcome.NO_CHANGE
+        expected = ComparisonOutcome.NO_CHANGE
     assert outcome(baseline, recent) is expected
 
 
@@ -271,7 +298,7 @@ def test_rolling_mean_weights_sessions_over_7_days_and_skips_empty_windows():
 def test_last_rolling_value_equals_the_verdicts_last_7_days():
     stats = history([6] * 7, [5, 4, 3, 4, 2, 3, 4, 5, 1])
     rows = day_rows(stats, {}, [TODAY])
-    result = verdict(stats, start=START, today=TODAY)
+    result = compare(stats, start=START, today=TODAY)
     assert rows[0].rolling == pytest.approx(float(result.recent), abs=0.05)
 
 
@@ -385,11 +412,15 @@ def test_maintenance_phase_is_less_need_for_stretching():
 
 
 def test_relief_sentence_is_plain_and_signed():
-    assert relief_sentence(Totals(sessions=2, before_total=10, after_total=7), "in May") == (
+    relief = Totals(sessions=2, before_total=10, after_total=7).relief
+    assert relief_sentence(relief, "in May") == (
         "In May, pain was on average 1.5 points lower after a session than before it."
     )
-    assert "higher" in relief_sentence(Totals(sessions=1, before_total=3, after_total=5), "today")
-    assert relief_sentence(Totals(), "in the last 7 days") == "No sessions in the last 7 days."
+    rise = Totals(sessions=1, before_total=3, after_total=5).relief
+    assert "higher" in relief_sentence(rise, "today")
+    assert (
+        relief_sentence(Totals().relief, "in the last 7 days") == "No sessions in the last 7 days."
+    )
 
 
 def test_range_of_all_starts_at_the_earliest_record():
@@ -422,7 +453,7 @@ def test_without_a_start_date_weeks_count_from_the_first_session():
     )
     assert result.start == START
     assert result.start_is_first_session
-    assert result.verdict.outcome is Outcome.MEANINGFUL
+    assert result.verdict.outcome is ComparisonOutcome.MEANINGFUL
 
 
 # --- Chart geometry -----------------------------------------------------------------
@@ -505,3 +536,64 @@ def test_csv_cells_keep_plain_text_and_numbers():
     assert csv_safe("felt fine") == "felt fine"
     assert csv_safe(7) == 7
     assert csv_safe(None) == ""
+
+
+# --- The comparison's rules as properties (SPEC 2.2) ---------------------------------
+
+means = st.fractions(min_value=0, max_value=10, max_denominator=60)
+improving = (ComparisonOutcome.SUBSTANTIAL, ComparisonOutcome.MEANINGFUL)
+
+
+@PROPERTY
+@given(baseline=means, recent=means, recent_max=st.integers(0, 10))
+def test_substantial_implies_meaningful_and_meaningful_implies_2_points_and_30_percent(
+    baseline, recent, recent_max
+):
+    result = judge(baseline, recent, max(recent_max, 1 if recent else 0))
+    drop = baseline - recent
+    if result is ComparisonOutcome.SUBSTANTIAL:
+        assert judge(baseline, recent, 1, replace(RULES, substantial_fraction=Fraction(2))) is (
+            ComparisonOutcome.MEANINGFUL
+        )
+        assert drop >= baseline / 2
+    if result in improving:
+        assert drop >= RULES.meaningful_points
+        assert drop >= baseline * Fraction(30, 100)
+
+
+@PROPERTY
+@given(baseline=means, recent=means, recent_max=st.integers(1, 10))
+def test_a_baseline_under_2_is_never_judged_better_or_worse(baseline, recent, recent_max):
+    if baseline < RULES.smallest_baseline:
+        assert judge(baseline, recent, recent_max) is ComparisonOutcome.TOO_SMALL
+
+
+@PROPERTY
+@given(
+    scores=st.dictionaries(st.integers(-3, 40), st.lists(st.integers(0, 10), min_size=1)),
+    today_index=st.integers(0, 40),
+)
+def test_nothing_is_judged_while_the_last_7_days_overlap_the_baseline_week(scores, today_index):
+    stats = {
+        START + timedelta(days=k): day_of(START + timedelta(days=k), befores)
+        for k, befores in scores.items()
+    }
+    today = START + timedelta(days=today_index)
+    result = compare(stats, start=START, today=today)
+    if today_index < RULES.first_programme_day - 1:  # day 14 counts the start as day 1
+        assert result.outcome is ComparisonOutcome.NOT_YET
+        assert result.shown_from is not None and result.shown_from > today
+    if result.outcome not in (ComparisonOutcome.NOT_YET, ComparisonOutcome.WAITING):
+        baseline_last = START + timedelta(days=7 * result.baseline_week - 1)
+        assert today - timedelta(days=RULES.recent_days - 1) > baseline_last
+
+
+def test_day_14_is_the_first_day_with_a_comparison():
+    day_13 = START + timedelta(days=12)
+    day_14 = START + timedelta(days=13)
+    stats = history([6] * 7, []) | {
+        day_14 - timedelta(days=k): day_of(day_14 - timedelta(days=k), [4]) for k in range(7)
+    }
+    assert compare(stats, start=START, today=day_13).outcome is ComparisonOutcome.NOT_YET
+    assert compare(stats, start=START, today=day_14).outcome is ComparisonOutcome.MEANINGFUL
+    assert RULES.first_programme_day == 14
