@@ -132,11 +132,18 @@ def is_setback(*, pain_before: int, pain_after: int, stop_signal: bool) -> bool:
     return stop_signal or pain_after - pain_before >= SETBACK_PAIN_RISE
 
 
+def sessions_per_day(phase: Phase, stage: Stage = Stage.FOUNDATION) -> int | None:
+    """Main-exercise sessions a day, or None in maintenance (counted per week)."""
+    if phase is Phase.MAINTENANCE:
+        return None
+    return ACUTE_SESSIONS_PER_DAY if phase is Phase.ACUTE else stage.rule.sessions_per_day
+
+
 def sessions_per_week(phase: Phase, stage: Stage = Stage.FOUNDATION) -> tuple[int, int]:
     """Sessions a week the phase asks for, as (fewest, most): the one home of this number."""
-    if phase is Phase.MAINTENANCE:
+    per_day = sessions_per_day(phase, stage)
+    if per_day is None:
         return MAINTENANCE_SESSIONS_PER_WEEK
-    per_day = ACUTE_SESSIONS_PER_DAY if phase is Phase.ACUTE else stage.rule.sessions_per_day
     return per_day * 7, per_day * 7
 
 

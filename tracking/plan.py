@@ -25,7 +25,8 @@ from stretches.progression import (
     programme_rules,
 )
 from stretches.safety import setbacks_since
-from tracking import trends
+from tracking.comparison import ComparisonOutcome, compare
+from tracking.series import DayStats
 from tracking.models import Session
 
 
@@ -199,7 +200,7 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         for day, group in per_day.items()
     ]
     stats = [
-        trends.DayStats(
+        DayStats(
             day,
             sum(r["n"] for r in group),
             sum(r["before"] for r in group),
@@ -209,7 +210,7 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         )
         for day, group in per_day.items()
     ]
-    comparison = trends.verdict({s.day: s for s in stats}, start=start, today=today)
+    comparison = compare({s.day: s for s in stats}, start=start, today=today)
     prescription = prescription_for(
         start=start,
         today=today,
@@ -219,7 +220,7 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         rules={slug: exercise.rule for slug, exercise in catalogue.items()},
         desk_work=profile.desk_work,
         sciatica_side=profile.sciatica_side,
-        worsening=comparison.outcome is trends.Outcome.WORSE,
+        worsening=comparison.outcome is ComparisonOutcome.WORSE,
     )
     week_start = today - timedelta(days=today.weekday())
     all_today = sum(f.sessions for f in days if f.day == today)

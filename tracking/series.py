@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
-from stretches.prescribed import sessions_per_day, sessions_per_week
+from stretches.progression import sessions_per_day, sessions_per_week
 from stretches.progression import Phase, calendar_stage, programme_week
 from tracking.presentation import DASH, fmt, one_decimal, prescribed_text
 
