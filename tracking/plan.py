@@ -26,8 +26,8 @@ from stretches.progression import (
 )
 from stretches.safety import setbacks_since
 from tracking.comparison import ComparisonOutcome, compare
-from tracking.series import DayStats
 from tracking.models import Session
+from tracking.series import DayStats
 
 
 def local_midnight(day: date, tz) -> datetime:

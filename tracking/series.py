@@ -15,8 +15,13 @@ from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
-from stretches.progression import sessions_per_day, sessions_per_week
-from stretches.progression import Phase, calendar_stage, programme_week
+from stretches.progression import (
+    Phase,
+    calendar_stage,
+    programme_week,
+    sessions_per_day,
+    sessions_per_week,
+)
 from tracking.presentation import DASH, fmt, one_decimal, prescribed_text
 
 DAYS_PER_WEEK = 7
