@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from stretches.models import Exercise
-from tracking.models import Session, StopSignal, WeeklyCheckin
+from tracking.models import PegScore, Session, StopSignal, WeeklyCheckin
 
 
 class StaleEdit(Exception):
@@ -133,3 +133,17 @@ def save_checkin(*, user, week: int, movement: str, sleep: str) -> WeeklyCheckin
         )
         data_changed(user)
     return checkin
+
+
+def save_peg(
+    *, user, week: int, pain: int | None, enjoyment: int | None, activity: int | None
+) -> PegScore:
+    """Store this week's PEG-3 answers, or a skip (all three None); a second answer replaces it."""
+    with transaction.atomic():
+        peg, _ = PegScore.objects.update_or_create(
+            user=user,
+            week=week,
+            defaults={"pain": pain, "enjoyment": enjoyment, "activity": activity},
+        )
+        data_changed(user)
+    return peg

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracking import views
+from tracking import peg_views, views
 
 urlpatterns = [
     path("today/log/", views.log, name="log-session"),
@@ -9,4 +9,5 @@ urlpatterns = [
     path("sessions/<int:pk>/edit/", views.session_edit, name="session-edit"),
     path("sessions/<int:pk>/delete/", views.session_delete, name="session-delete"),
     path("checkin/", views.checkin, name="checkin"),
+    path("peg/", peg_views.peg, name="peg"),
 ]
