@@ -18,8 +18,6 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 PEG_MIN, PEG_MAX = 0, 10
 ITEMS = ("pain", "enjoyment", "activity")
-# Enough for one printed page: the report and the share page show the latest weeks.
-REPORT_WEEKS = 8
 
 
 def peg_score(pain: int, enjoyment: int, activity: int) -> Decimal:
@@ -100,12 +98,8 @@ class PegSummary:
         return PegChange(self.weeks[0], self.weeks[-1])
 
     @property
-    def report_weeks(self) -> list[PegWeek]:
-        return self.weeks[-REPORT_WEEKS:]
-
-    @property
-    def has_more_than_report(self) -> bool:
-        return len(self.weeks) > REPORT_WEEKS
+    def by_week(self) -> dict[int, PegWeek]:
+        return {w.week: w for w in self.weeks}
 
 
 def summarise(weeks: Iterable[PegWeek], skipped: int = 0) -> PegSummary:

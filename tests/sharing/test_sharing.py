@@ -310,7 +310,6 @@ def test_the_share_page_is_the_report_with_nothing_of_anyone_else(client, two_pa
         "Safety screenings and clearances",
         "Physio ok-ALICE",  # her clearance
         "Muscle cramping or spasm",  # her stop signal
-        "PEG-3 weekly scores",
         "Week 1 6.3, week 3 3.7: down 2.6 points (41 %)",
     ):
         assert shown in page, shown

@@ -247,14 +247,26 @@ def test_progress_shows_the_trend_and_its_change_without_a_verdict(client, answe
 
 
 def test_the_report_carries_the_scores_and_the_change(client, answered):
+    from tests.conftest import make_session
+
+    make_session(answered)
     client.force_login(answered)
 
     page = client.get("/progress/report/").text
 
-    assert "PEG-3 weekly scores" in page
-    assert "down 1.6 points (25 %)" in page
-    for score in ("6.3", "5.7", "4.7"):
-        assert f"<strong>{score}</strong>" in page
+    assert "Week 1 6.3, week 5 4.7: down 1.6 points (25 %)" in page
+    # Each answered week's score and its three answers, in the weekly table.
+    for cell in ("<strong>6.3</strong> <span", "(7, 6, 6)", "<strong>5.7</strong>", "(5, 5, 4)"):
+        assert cell in page
+
+
+def test_the_report_shows_the_scores_before_any_session_is_logged(client, answered):
+    client.force_login(answered)
+
+    page = client.get("/progress/report/").text
+
+    assert "No sessions have been recorded yet" in page
+    assert "Week 1 6.3, week 5 4.7: down 1.6 points (25 %)" in page
 
 
 def test_the_csv_export_carries_every_answered_week(client, answered):

@@ -20,3 +20,9 @@ def peg_prompt(context) -> dict | None:
     if week is None:
         return None
     return {"week": week, "form": PegForm(auto_id="peg_%s")}
+
+
+@register.filter
+def peg_of(summary, week: int):
+    """The PEG-3 answers of programme ``week`` in a PegSummary, or None."""
+    return summary.by_week.get(week) if summary else None
