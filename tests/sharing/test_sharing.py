@@ -16,16 +16,23 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from sharing.models import ShareLink, ShareOpenCount
 from sharing.services import MAX_ACTIVE_LINKS, RATE_WINDOW, create_link
 from stretches.models import Clearance
 from stretches.screening import Verdict
 from tests.conftest import PASSWORD, make_screening, make_session, make_user
+from tests.hardening.checks import check_html_obeys_csp, check_security_headers
+from tests.hardening.conftest import production, production_settings  # noqa: F401
 from tracking.services import save_peg
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+# The generated-input tests reuse one user and undo each example's write themselves.
+FIXTURE_REUSED = HealthCheck.function_scoped_fixture
 
 
 @pytest.fixture(autouse=True)
@@ -236,7 +243,7 @@ def test_no_measurable_timing_difference_between_unknown_and_dead_tokens(
     for _ in range(5):  # warm up templates and connections
         for token in three_dead_tokens.values():
             client.get(url_for(token))
-    for _ in range(150):  # interleaved, so drift in the machine's load hits all alike
+    for _ in range(100):  # interleaved, so drift in the machine's load hits all alike
         for name, token in three_dead_tokens.items():
             started = time.perf_counter()
             response = client.get(url_for(token))
@@ -365,7 +372,7 @@ def test_the_share_page_costs_the_same_queries_for_a_short_and_a_long_history(cl
     client.get(url_for(token))  # the window's first open also prunes old windows
     with CaptureQueriesContext(connection) as short:
         assert client.get(url_for(token)).status_code == 200
-    for day in range(20, 200):
+    for day in range(20, 80):
         make_session(alice, performed_at=NOW - timedelta(days=day))
     with CaptureQueriesContext(connection) as long:
         assert client.get(url_for(token) + "?range=all").status_code == 200
@@ -408,3 +415,77 @@ def test_deleting_the_account_deletes_its_links(client, alice):
 
     assert not ShareLink.objects.exists()
     assert Client().get(url_for(token)).status_code == 404
+
+
+# --- Production headers and generated bad input ----------------------------------------
+
+
+@pytest.mark.usefixtures("production")
+def test_the_share_page_and_the_sharing_page_keep_every_security_header(alice):
+    _, token = new_link(alice)
+    owner = Client()
+    owner.force_login(alice)
+    responses = [
+        Client().get(url_for(token), secure=True),
+        Client().get(url_for("unknown"), secure=True),
+        owner.get("/account/sharing/", secure=True),
+    ]
+    owner.post("/account/sharing/", {"days": "7"}, secure=True)
+    responses.append(owner.get("/account/sharing/", secure=True))  # with the new address
+
+    assert [r.status_code for r in responses] == [200, 404, 200, 200]
+    for response in responses:
+        check_security_headers(response, https=True)
+        check_html_obeys_csp(response)
+    assert responses[0].headers["Referrer-Policy"] == "no-referrer"
+
+
+@given(
+    name=st.one_of(st.text(max_size=120), st.sampled_from(["\x00", "=cmd|' /C calc'!A0", " "])),
+    days=st.one_of(st.sampled_from(["7", "30", "0", "-7", "7.0", "1e3", "", "\x00"]), st.text()),
+)
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[FIXTURE_REUSED])
+def test_generated_share_forms_never_fail_and_store_only_valid_links(alice, name, days):
+    client = Client()
+    client.force_login(alice)
+    before = ShareLink.objects.count()
+
+    response = client.post("/account/sharing/", {"name": name, "days": days})
+
+    if response.status_code == 302:
+        link = ShareLink.objects.latest("id")
+        assert days in ("7", "30") and len(link.name) <= 80 and "\x00" not in link.name
+        assert link.expires_at - link.created_at == timedelta(days=int(days))
+        link.delete()
+    else:
+        assert response.status_code == 400
+    assert ShareLink.objects.count() == before
+
+
+@given(
+    answers=st.fixed_dictionaries(
+        {
+            item: st.one_of(st.integers(-3, 14).map(str), st.sampled_from(["", "5.0", "x", "\x00"]))
+            for item in ("pain", "enjoyment", "activity")
+        }
+    )
+)
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[FIXTURE_REUSED])
+def test_generated_peg_answers_are_saved_only_when_all_three_are_0_to_10(alice, answers):
+    from tracking.models import PegScore
+
+    client = Client()
+    client.force_login(alice)
+    PegScore.objects.filter(user=alice).delete()
+
+    response = client.post("/peg/", answers)
+
+    assert response.status_code == 302
+    valid = all(value in [str(n) for n in range(11)] for value in answers.values())
+    saved = PegScore.objects.filter(user=alice).first()
+    if valid:
+        assert (saved.pain, saved.enjoyment, saved.activity) == tuple(
+            int(answers[k]) for k in ("pain", "enjoyment", "activity")
+        )
+    else:
+        assert saved is None
