@@ -51,7 +51,8 @@ def sharing(request: HttpRequest) -> HttpResponse:
             request.session[NEW_LINK_SESSION_KEY] = {"id": link.pk, "token": token}
             messages.success(request, "Link created. Copy it now: it is shown only this once.")
             return redirect("sharing")
-    new = request.session.pop(NEW_LINK_SESSION_KEY, None)
+    # Shown on the next page view and then forgotten: the session holds it for one redirect.
+    new = request.session.pop(NEW_LINK_SESSION_KEY, None) if request.method == "GET" else None
     now = timezone.now()
     links = list(ShareLink.objects.filter(user=request.user))
     for link in links:
