@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracking", "0002_session_covering_and_setback_indexes"),
+        ("tracking", "0003_stamp_safety_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
