@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists
+
 from accounts.models import Profile
 from stretches.progression import programme_week
 from tracking import charts
-from tracking.models import PegScore
+from tracking.models import PegScore, WeeklyCheckin
 from tracking.peg import PegSummary, PegWeek, summarise
 from tracking.trends import week_bounds
 
@@ -31,6 +33,25 @@ def peg_week_due(user, profile: Profile) -> int | None:
     if PegScore.objects.filter(user=user, week=week).exists():
         return None
     return week
+
+
+def weekly_questions_due(user, week: int) -> dict:
+    """Today's weekly questions still open, in one query: the check-in (asked from week 2,
+    as week 1 has no week before it) and the PEG-3 (from week 1: the week before the
+    programme is its baseline). Context for tracking/_checkin.html and tracking/_peg.html."""
+    checkin_done, peg_done = (
+        Profile.objects.filter(user=user)
+        .order_by()
+        .values_list(
+            Exists(WeeklyCheckin.objects.filter(user=user, week=week)),
+            Exists(PegScore.objects.filter(user=user, week=week)),
+        )
+        .get()
+    )
+    return {
+        "checkin_week": week if week >= 2 and not checkin_done else None,
+        "peg_week": week if week >= 1 and not peg_done else None,
+    }
 
 
 def peg_progress_context(user, profile: Profile) -> dict:

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.support import ensure_catalogue, pick_pain
+from tests.browser.support import pick_pain
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,7 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def demo(settings):
-    ensure_catalogue()
     settings.DEBUG = True  # seed_demo is a development command and refuses otherwise
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.DEBUG = False

@@ -1,25 +1,16 @@
-"""The weekly PEG-3 prompt decides for itself whether it is due, so a page adds it with
-one include line (templates/tracking/_peg.html) and its view needs no change."""
+"""The weekly PEG-3 prompt's form, and PEG-3 scores looked up by week in templates."""
 
 from django import template
 
-from accounts.services import profile_for
 from tracking.forms import PegForm
-from tracking.peg_data import peg_week_due
 
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def peg_prompt(context) -> dict | None:
-    """This week's PEG-3 form, or None when it is answered, skipped or not yet possible."""
-    request = context.get("request")
-    if request is None or not request.user.is_authenticated:
-        return None
-    week = peg_week_due(request.user, profile_for(request.user))
-    if week is None:
-        return None
-    return {"week": week, "form": PegForm(auto_id="peg_%s")}
+@register.simple_tag
+def peg_form() -> PegForm:
+    """An empty PEG-3 form; the page's view says whether it is due (``peg_week``)."""
+    return PegForm(auto_id="peg_%s")
 
 
 @register.filter
