@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "stretches",
     "tracking",
+    "sharing",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,10 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# Share links: opens of /shared/ pages allowed per client address in 10 minutes
+# (counted in the database, so across every worker).
+SHARE_OPEN_LIMIT = env_int("DJANGO_SHARE_OPEN_LIMIT", 30, minimum=1)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_time_zone("DJANGO_TIME_ZONE", "UTC")

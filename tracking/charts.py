@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from tracking.series import DayRow
 
@@ -349,4 +349,57 @@ def morning_chart(rows: Sequence[DayRow], *, key: str = "morning") -> Chart:
         height=SMALL_HEIGHT,
         series=series,
         legend=[MORNING],
+    )
+
+
+PEG = LineStyle("PEG-3 score (weekly)", "#1d5c63", "", 2.5, "filled", 4, "solid line")
+
+
+def peg_chart(weeks: Sequence, *, key: str = "peg") -> Chart:
+    """The weekly PEG-3 scores (``tracking.peg.PegWeek``, oldest first), one point a week.
+
+    The axis runs over every programme week from the first answer to the latest; a
+    week without answers leaves a gap, as a day without sessions does.
+    """
+    span = list(range(weeks[0].week, weeks[-1].week + 1)) if weeks else []
+    by_week = {w.week: w for w in weeks}
+    first_days = [weeks[0].first_day + timedelta(weeks=n - weeks[0].week) for n in span]
+    frame = _Frame(first_days, SMALL_HEIGHT)
+    scores = [float(by_week[n].score) if n in by_week else None for n in span]
+
+    def label(i: int) -> str:
+        w = by_week[span[i]]
+        return (
+            f"Week {w.week}, from {long_date(w.first_day)}: PEG-3 score {w.score} "
+            f"(pain {w.pain}, enjoyment of life {w.enjoyment}, general activity {w.activity})"
+        )
+
+    series = _series(
+        "peg", PEG, frame, scores, label, lambda i: f"Week {span[i]}: {scores[i]:.1f}", True
+    )
+    step = max(1, math.ceil(len(span) / MAX_X_LABELS))
+    x_ticks = [Tick(frame.x(i), f"Week {span[i]}") for i in sorted(range(len(span) - 1, -1, -step))]
+    if weeks:
+        summary = (
+            f"PEG-3 scores on a 0 to 10 scale, {len(weeks)} week{'' if len(weeks) == 1 else 's'} "
+            f"answered: {weeks[0].score} in week {weeks[0].week}, {weeks[-1].score} in week "
+            f"{weeks[-1].week}."
+        )
+    else:
+        summary = "PEG-3 scores: no weekly answers yet."
+    return Chart(
+        key=key,
+        title="PEG-3 score by week",
+        summary=summary,
+        width=WIDTH,
+        height=SMALL_HEIGHT,
+        left=frame.left,
+        right=frame.right,
+        top=frame.top,
+        bottom=frame.bottom,
+        y_ticks=frame.y_ticks(),
+        x_ticks=x_ticks,
+        series=[series],
+        y_label="PEG-3 (0-10)",
+        legend=[PEG],
     )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from stretches.models import Exercise
 from stretches.progression import calendar_stage
-from tracking.models import Session, Sides
+from tracking.models import PegScore, Session, Sides
 
 
 def sample_sessions(user, *, start: date, days: int, tz: ZoneInfo, seed: int = 7) -> list[Session]:
@@ -50,3 +50,12 @@ def sample_sessions(user, *, start: date, days: int, tz: ZoneInfo, seed: int = 7
                 )
             )
     return sessions
+
+
+def sample_peg(user, *, weeks: int) -> list[PegScore]:
+    """Weekly PEG-3 answers for weeks 1..weeks, easing as the pain does."""
+    answers = [(7, 6, 7), (6, 6, 6), (6, 5, 5), (5, 4, 5), (4, 4, 4), (4, 3, 3), (3, 3, 3)]
+    return [
+        PegScore(user=user, week=week, pain=p, enjoyment=e, activity=g)
+        for week, (p, e, g) in enumerate(answers[:weeks], start=1)
+    ]

@@ -1,15 +1,17 @@
 """Everything a user has recorded, as CSV or JSON, streamed row by row.
 
 CSV layout: one file, one header row, one row per record. The ``record`` column says
-what the row is (``session``, ``screening`` or ``clearance``); columns that do not
-apply to that kind of record are left empty. Sessions come first (oldest first),
-then screenings, then clearances. List values are joined with "; " (stop signals) or
+what the row is (``session``, ``screening``, ``clearance`` or ``peg``); columns that do
+not apply to that kind of record are left empty. Sessions come first (oldest first),
+then screenings, then clearances, then the weekly PEG-3 answers (the ``week`` and
+``peg_*`` columns, added at the end so earlier columns keep their places). List values are joined with "; " (stop signals) or
 written as a JSON object (screening answers). Text that a spreadsheet would run as a
 formula (starting with = + - @, a tab or a carriage return) is prefixed with an
 apostrophe.
 
 JSON layout: ``{"format", "version", "exported_at", "time_zone", "sessions": [...],
-"screenings": [...], "clearances": [...]}``.
+"screenings": [...], "clearances": [...], "peg": [...]}``; each PEG-3 record holds the
+programme week, the three 0-10 answers and their mean (``score``, one decimal).
 
 Times are ISO 8601 with the offset of the user's own time zone.
 """
@@ -25,7 +27,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from stretches.models import Clearance, Screening
-from tracking.models import Session
+from tracking.models import PegScore, Session
+from tracking.peg import peg_score
 
 CHUNK_SIZE = 500
 FORMAT_VERSION = 1
@@ -51,6 +54,11 @@ CSV_COLUMNS = [
     "recorded_at",
     "created_at",
     "updated_at",
+    "week",
+    "peg_pain",
+    "peg_enjoyment",
+    "peg_activity",
+    "peg_score",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -96,6 +104,28 @@ def clearance_record(clearance: Clearance, tz: ZoneInfo) -> dict:
     }
 
 
+def peg_record(peg: PegScore, tz: ZoneInfo) -> dict:
+    return {
+        "id": peg.pk,
+        "week": peg.week,
+        "pain": peg.pain,
+        "enjoyment": peg.enjoyment,
+        "activity": peg.activity,
+        "score": float(peg_score(peg.pain, peg.enjoyment, peg.activity)),
+        "recorded_at": _local(peg.answered_at, tz),
+    }
+
+
+def _peg_csv_row(record: dict) -> list:
+    flat = {
+        "id": record["id"],
+        "week": record["week"],
+        "recorded_at": record["recorded_at"],
+        **{f"peg_{item}": record[item] for item in ("pain", "enjoyment", "activity", "score")},
+    }
+    return _csv_row("peg", flat)
+
+
 def _sessions(user):
     return (
         Session.objects.filter(user=user)
@@ -121,13 +151,18 @@ def _clearances(user):
     )
 
 
+def _pegs(user):
+    # Skipped weeks hold no answers: nothing to export for them.
+    return PegScore.objects.filter(user=user).answered().order_by("week", "id").iterator()
+
+
 def csv_safe(value) -> str | int:
     """Spreadsheet-safe cell: text that would run as a formula gets a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
@@ -159,6 +194,8 @@ def csv_lines(user, tz: ZoneInfo) -> Iterator[str]:
         yield writer.writerow(_csv_row("screening", screening_record(screening, tz)))
     for clearance in _clearances(user):
         yield writer.writerow(_csv_row("clearance", clearance_record(clearance, tz)))
+    for peg in _pegs(user):
+        yield writer.writerow(_peg_csv_row(peg_record(peg, tz)))
 
 
 def _json_list(name: str, records: Iterator[dict], *, first: bool = False) -> Iterator[str]:
@@ -180,4 +217,5 @@ def json_chunks(user, tz: ZoneInfo, time_zone: str) -> Iterator[str]:
     yield from _json_list("sessions", (session_record(s, tz) for s in _sessions(user)), first=True)
     yield from _json_list("screenings", (screening_record(s, tz) for s in _screenings(user)))
     yield from _json_list("clearances", (clearance_record(c, tz) for c in _clearances(user)))
+    yield from _json_list("peg", (peg_record(p, tz) for p in _pegs(user)))
     yield "}\n"

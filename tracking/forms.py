@@ -298,3 +298,52 @@ class CheckinForm(forms.Form):
         choices=CheckinAnswer.choices,
         widget=forms.RadioSelect,
     )
+
+
+# The PEG-3 items (Krebs et al. 2009) in our own words, each item's meaning unchanged:
+# (name, question, what 0 means, what 10 means).
+PEG_ITEMS = (
+    (
+        "pain",
+        "Over the past week, what was your pain on average?",
+        "no pain",
+        "pain as bad as you can imagine",
+    ),
+    (
+        "enjoyment",
+        "Over the past week, how much did pain get in the way of your enjoyment of life?",
+        "not at all",
+        "completely",
+    ),
+    (
+        "activity",
+        "Over the past week, how much did pain get in the way of your general activity?",
+        "not at all",
+        "completely",
+    ),
+)
+
+
+class PegForm(forms.Form):
+    """The weekly PEG-3: three whole numbers from 0 to 10."""
+
+    scale = tuple(str(n) for n in range(PAIN_MIN, PAIN_MAX + 1))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, question, low, high in PEG_ITEMS:
+            self.fields[name] = forms.TypedChoiceField(
+                label=question,
+                choices=PAIN_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                help_text=f"0 means {low}, 10 means {high}.",
+                error_messages={
+                    "required": "Choose a number from 0 to 10 for each question.",
+                    "invalid_choice": "Each answer must be a whole number from 0 to 10.",
+                },
+            )
+            self.fields[name].scale_ends = (low, high)
+
+    def items(self):
+        return [self[name] for name, *_ in PEG_ITEMS]

@@ -155,3 +155,56 @@ class WeeklyCheckin(models.Model):
 
     def __str__(self) -> str:
         return f"Week {self.week} check-in"
+
+
+class PegQuerySet(models.QuerySet):
+    def answered(self):
+        """Weeks with the three ratings; a skipped week stores none of them."""
+        return self.filter(pain__isnull=False)
+
+
+class PegScore(models.Model):
+    """The weekly PEG-3 answers (tracking/peg.py): pain, enjoyment of life, general activity.
+
+    One row per user and programme week. A week the user skipped keeps a row with no
+    ratings, so the question is not asked again that week.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="peg_scores"
+    )
+    week = models.PositiveSmallIntegerField(help_text="Programme week number.")
+    pain = models.PositiveSmallIntegerField(null=True, blank=True)
+    enjoyment = models.PositiveSmallIntegerField(null=True, blank=True)
+    activity = models.PositiveSmallIntegerField(null=True, blank=True)
+    answered_at = models.DateTimeField(auto_now=True)
+
+    objects = PegQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["week"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="peg_once_per_week"),
+            models.CheckConstraint(condition=models.Q(week__gte=1), name="peg_week_from_1"),
+            *(
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{item}__isnull": True})
+                    | models.Q(**{f"{item}__gte": PAIN_MIN, f"{item}__lte": PAIN_MAX}),
+                    name=f"peg_{item}_0_10",
+                )
+                for item in ("pain", "enjoyment", "activity")
+            ),
+            # All three answered, or none (a skipped week): never a partial score.
+            models.CheckConstraint(
+                condition=models.Q(pain__isnull=True, enjoyment__isnull=True, activity__isnull=True)
+                | models.Q(pain__isnull=False, enjoyment__isnull=False, activity__isnull=False),
+                name="peg_all_or_none",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Week {self.week} PEG"
+
+    @property
+    def skipped(self) -> bool:
+        return self.pain is None

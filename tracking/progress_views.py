@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET
 from accounts.models import Profile
 from accounts.services import profile_for
 from lib.cache import cached_for_user
-from stretches.models import Screening
-from stretches.progression import MORNING, programme_week
+from stretches.progression import MORNING
 from tracking import charts, exports, series, trends
 from tracking.models import Session, WeeklyCheckin
+from tracking.peg_data import peg_progress_context
+from tracking.report import report_context
 from tracking.today import weekly_checkin_due
 
 
@@ -131,6 +132,7 @@ def progress(request: HttpRequest) -> HttpResponse:
             "trends": result,
             "charts_html": charts_html,
             "checkin_week": due,
+            **peg_progress_context(request.user, profile),
         }
         response = render(request, "tracking/progress.html", context)
     # The same URL answers with a fragment for htmx and a page otherwise.
@@ -143,26 +145,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = series.parse_range(request.GET.get("range"))
-    result = trends_for(request.user, profile, range_)
-    screenings = (
-        Screening.objects.filter(user=request.user)
-        .select_related("clearance")
-        .order_by("-taken_at", "-id")
-    )
-    stop_sessions = (
-        Session.objects.filter(user=request.user, has_stop_signal=True)
-        .select_related("exercise")
-        .order_by("-performed_at", "-id")
-    )
-    context = {
-        "profile": profile,
-        "trends": result,
-        "pain_chart": charts.pain_chart(result.days, key="report-pain"),
-        "screenings": screenings,
-        "stop_sessions": stop_sessions,
-        "week": programme_week(result.start, result.today) if result.start else None,
-        "ranges": list(series.Range),
-    }
+    context = report_context(request.user, profile, range_)
     return render(request, "tracking/report.html", context)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from lib.cache import data_changed
 from stretches.models import Exercise, StopSignal
 from stretches.safety import SessionSafety, correct_session, stamp_session
-from tracking.models import Session, WeeklyCheckin
+from tracking.models import PegScore, Session, WeeklyCheckin
 
 
 class StaleEdit(Exception):
@@ -191,3 +191,17 @@ def save_checkin(*, user, week: int, movement: str, sleep: str) -> WeeklyCheckin
         )
         data_changed(user)
     return checkin
+
+
+def save_peg(
+    *, user, week: int, pain: int | None, enjoyment: int | None, activity: int | None
+) -> PegScore:
+    """Store this week's PEG-3 answers, or a skip (all three None); a second answer replaces it."""
+    with transaction.atomic():
+        peg, _ = PegScore.objects.update_or_create(
+            user=user,
+            week=week,
+            defaults={"pain": pain, "enjoyment": enjoyment, "activity": activity},
+        )
+        data_changed(user)
+    return peg

@@ -16,6 +16,7 @@ from stretches.progression import is_setback, programme_week
 from stretches.screening import LASTING_PAIN_HOURS, SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
+from tracking.peg_data import weekly_questions_due
 from tracking.plan import TodayPlan, build_plan
 from tracking.services import add_stop_signal, log_session, save_checkin
 
@@ -113,7 +114,7 @@ def today(request: HttpRequest) -> HttpResponse:
         return render(request, TODAY + "#done-today", {"plan": plan})
     guided = _guidance_session(request)
     context = {
-        "checkin_week": weekly_checkin_due(request.user, plan.prescription.week),
+        **weekly_questions_due(request.user, plan.prescription.week),
         "guidance": guided,
         "response": pain_response(guided) if guided else None,
         **_context(request, plan, _form(request, plan)),
@@ -156,7 +157,7 @@ def log(request: HttpRequest) -> HttpResponse:
         return render(request, TODAY + "#log-form", _context(request, plan, form))
     messages.error(request, "The session was not saved: please correct the marked fields.")
     context = {
-        "checkin_week": weekly_checkin_due(request.user, plan.prescription.week),
+        **weekly_questions_due(request.user, plan.prescription.week),
         **_context(request, plan, form),
     }
     return render(request, TODAY, context, status=400)

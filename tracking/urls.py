@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracking import today, views
+from tracking import peg_views, today, views
 
 urlpatterns = [
     path("today/", today.today, name="today"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("sessions/<int:pk>/edit/", views.session_edit, name="session-edit"),
     path("sessions/<int:pk>/delete/", views.session_delete, name="session-delete"),
     path("checkin/", today.checkin, name="checkin"),
+    path("peg/", peg_views.peg, name="peg"),
 ]

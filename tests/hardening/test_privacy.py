@@ -13,11 +13,13 @@ from django.contrib.sessions.models import Session as LoginSession
 from django.db import models
 from django.test import Client
 
+from sharing.services import create_link
 from stretches.models import Clearance, ExaminationConfirmation
 from stretches.screening import Verdict
 from tests.conftest import PASSWORD, make_screening, make_session, make_user
 from tests.hardening.conftest import FIGURES
 from tracking.models import WeeklyCheckin
+from tracking.services import save_peg
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -65,6 +67,8 @@ def give_every_kind_of_row(user, settings) -> None:
     )
     make_screening(user)
     WeeklyCheckin.objects.create(user=user, week=2, movement="better", sleep="same")
+    save_peg(user=user, week=2, pain=5, enjoyment=4, activity=4)
+    create_link(user=user, days=7, name="Dr Patel")
     group = Group.objects.create(name=f"group-of-{user.username}")
     user.groups.add(group)
     user.user_permissions.add(*list(ContentType.objects.get_for_model(Group).permission_set.all()))

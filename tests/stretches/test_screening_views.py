@@ -469,6 +469,7 @@ UNGATED_URL_NAMES = {
     "session-list",
     "session-delete",
     "checkin",
+    "peg",  # the weekly PEG-3 ratings record pain, not a stretch
     "progress",
     "progress-report",
     "export-csv",

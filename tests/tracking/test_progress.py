@@ -361,10 +361,12 @@ def test_signs_of_progress_are_each_shown(client, amy):
 # Every request pays 2 queries before the view's own: the session, and the user with
 # its profile (accounts.backends). The session is not written on every request.
 FRAMEWORK_QUERIES = 2
-# Per-day numbers and morning scores (1), weekly check-ins (1), is a check-in due (1).
-PROGRESS_QUERIES = FRAMEWORK_QUERIES + 3
-# Per-day numbers (1), check-ins (1), stop signals (1), screenings with clearances (1).
-REPORT_QUERIES = FRAMEWORK_QUERIES + 4
+# Per-day numbers and morning scores (1), weekly check-ins (1), is a check-in due (1),
+# PEG-3 answers (1).
+PROGRESS_QUERIES = FRAMEWORK_QUERIES + 4
+# Per-day numbers (1), check-ins (1), stop signals (1), screenings with clearances (1),
+# PEG-3 answers (1).
+REPORT_QUERIES = FRAMEWORK_QUERIES + 5
 
 
 def many_sessions(user, count: int) -> None:

@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.services import create_account
 from stretches.models import Screening
 from stretches.screening import QUESTIONS, Answer, Verdict
-from tracking.demo import sample_sessions
-from tracking.models import Session, WeeklyCheckin
+from tracking.demo import sample_peg, sample_sessions
+from tracking.models import PegScore, Session, WeeklyCheckin
 from tracking.services import stamp_history
 
 DEMO_USERNAME = "demo"
@@ -67,6 +67,8 @@ class Command(BaseCommand):
                 start=2,
             ):
                 WeeklyCheckin.objects.create(user=user, week=week, movement=movement, sleep=sleep)
+            # This week's PEG-3 is left for the user to answer on today's page.
+            PegScore.objects.bulk_create(sample_peg(user, weeks=DEMO_WEEKS - 1))
         self.stdout.write(self.style.SUCCESS(f"Demo account created with {days} days of sessions."))
         self._print_login()
 
