@@ -17,7 +17,7 @@ from sharing.services import (
     open_link,
     revoke_link,
 )
-from tracking import trends
+from tracking import series
 from tracking.report import report_context
 
 # The raw token of a link just created waits here for the one page that shows it.
@@ -99,7 +99,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
         # Unknown, expired and revoked all end here, after the same single lookup.
         return _private(render(request, "404.html", status=404))
     profile = profile_for(link.user)
-    range_ = trends.parse_range(request.GET.get("range"))
+    range_ = series.parse_range(request.GET.get("range"))
     context = report_context(link.user, profile, range_) | {"link": link}
     # Dates in the report read in the patient's own time zone, as on their own report.
     with timezone.override(profile.tzinfo):

@@ -9,7 +9,7 @@ from stretches.progression import programme_week
 from tracking import charts
 from tracking.models import PegScore, WeeklyCheckin
 from tracking.peg import PegSummary, PegWeek, summarise
-from tracking.trends import week_bounds
+from tracking.series import week_bounds
 
 
 def peg_summary_for(user, profile: Profile) -> PegSummary:
