@@ -1,0 +1,262 @@
+"""Reminders' writes and the sender: every database side of ``reminders.schedule``."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import Profile
+from accounts.services import profile_for
+from reminders.models import (
+    CalendarFeed,
+    FeedRequestCount,
+    PushSubscription,
+    ReminderSent,
+    ReminderSettings,
+)
+from reminders.push import Outcome, Pusher
+from reminders.schedule import (
+    ReminderKind,
+    Slot,
+    due_slots,
+    next_wakeup,
+    reminder_for,
+    slots_on,
+)
+from stretches.gate import gate_decision
+from stretches.progression import STANDING_HUG
+from tracking.models import Session
+
+SENDER_BATCH = 200
+FEED_WINDOW = timedelta(hours=1)
+
+PAYLOADS = {
+    ReminderKind.SESSION: {
+        "title": "Back stretches",
+        "body": "Time for your stretches: today's plan is ready.",
+        "url": "/today/",
+    },
+    ReminderKind.SAFETY: {
+        "title": "Back stretches",
+        "body": "Before your next stretch, please answer the safety questions.",
+        "url": "/screening/",
+    },
+}
+
+
+def plan_open(user) -> bool:
+    """Whether today's plan is open to this user (the one place reminders ask the gate)."""
+    decision, _ = gate_decision(user)
+    return decision.allowed
+
+
+def settings_for(user) -> ReminderSettings:
+    reminder_settings, _ = ReminderSettings.objects.get_or_create(user=user)
+    return reminder_settings
+
+
+def upcoming(user, now: datetime, days: int = 7) -> list[Slot]:
+    """The user's reminders from now on, for the page (DST and quiet hours applied)."""
+    profile = profile_for(user)
+    rules = settings_for(user).rules
+    tz = profile.tzinfo
+    today = now.astimezone(tz).date()
+    found = []
+    for offset in range(days + 1):
+        found.extend(
+            s for s in slots_on(today + timedelta(days=offset), rules, profile.phase_enum, tz)
+        )
+    return [s for s in found if s.at >= now][: days * 3]
+
+
+def settings_changed(reminder_settings: ReminderSettings) -> None:
+    """After an edit the sender looks at the user at once and works out the next time."""
+    ReminderSettings.objects.filter(pk=reminder_settings.pk).update(next_due_at=None)
+
+
+# --- Calendar feed ------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_feed_token(user) -> str:
+    """A new feed address for the user; any earlier one stops working. Shown once."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": hash_token(token)})
+    return token
+
+
+def feed_for_token(token: str) -> CalendarFeed | None:
+    return (
+        CalendarFeed.objects.select_related("user__profile")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def allow_feed_request(address: str, now: datetime, limit: int) -> bool:
+    """Count a feed request from ``address``; False once it has made ``limit`` this hour."""
+    window = now.replace(minute=0, second=0, microsecond=0)
+    FeedRequestCount.objects.get_or_create(address=address, window_start=window)
+    counted = FeedRequestCount.objects.filter(
+        address=address, window_start=window, count__lt=limit
+    ).update(count=F("count") + 1)
+    return counted == 1
+
+
+def forget_old_feed_counts(now: datetime) -> int:
+    deleted, _ = FeedRequestCount.objects.filter(window_start__lt=now - 2 * FEED_WINDOW).delete()
+    return deleted
+
+
+# --- Push subscriptions ---------------------------------------------------------------
+
+
+def save_subscription(*, user, endpoint: str, p256dh: str, auth: str, device: str):
+    """One row per device: the same endpoint again updates it (and moves it to this user)."""
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"user": user, "p256dh": p256dh, "auth": auth, "device": device[:120]},
+    )
+    settings_changed(settings_for(user))
+    return subscription
+
+
+# --- The sender -----------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    users_checked: int = 0
+    reminders_due: int = 0
+    sent: Counter = field(default_factory=Counter)  # by kind
+    skipped_done: int = 0  # a session already logged for that slot
+    already_sent: int = 0  # another sender got there first
+    deliveries: Counter = field(default_factory=Counter)  # by Outcome
+
+    def line(self) -> str:
+        return (
+            f"checked {self.users_checked} users, {self.reminders_due} reminders due, "
+            f"sent {sum(self.sent.values())} ({dict(self.sent)}), "
+            f"skipped {self.skipped_done} already done, {self.already_sent} sent elsewhere; "
+            f"deliveries {dict(self.deliveries)}"
+        )
+
+
+def _candidates(now: datetime):
+    has_device = Exists(PushSubscription.objects.filter(user=OuterRef("user")))
+    profile_zone = Profile.objects.filter(user=OuterRef("user")).values("time_zone")[:1]
+    return (
+        ReminderSettings.objects.filter(push_enabled=True)
+        .filter(has_device)
+        .filter(
+            Q(next_due_at__isnull=True)
+            | Q(next_due_at__lte=now)
+            | ~Q(computed_time_zone=profile_zone)
+        )
+    )
+
+
+def send_due_reminders(now: datetime | None = None, *, pusher: Pusher | None) -> SendReport:
+    """Send every reminder due now, each at most once however many senders run.
+
+    Batches of settings rows are locked with SKIP LOCKED (PostgreSQL), so concurrent
+    senders share the work instead of waiting; the unique ReminderSent row claims each
+    reminder before it is pushed, which also keeps SQLite (no row locks) to one send.
+    """
+    now = now or timezone.now()
+    report = SendReport()
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                _candidates(now)
+                .filter(pk__gt=last_pk)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("user__profile")
+                .order_by("pk")[:SENDER_BATCH]
+            )
+            if not batch:
+                break
+            for row in batch:
+                last_pk = row.pk
+                _handle(row, now, pusher, report)
+    return report
+
+
+def _handle(row: ReminderSettings, now: datetime, pusher: Pusher | None, report) -> None:
+    report.users_checked += 1
+    user = row.user
+    profile = profile_for(user)
+    tz, phase, rules = profile.tzinfo, profile.phase_enum, row.rules
+    due = due_slots(now, rules, phase, tz)
+    if due:
+        is_open = plan_open(user)
+        done_by_day = _sessions_by_day(user, tz, min(s.day for s in due))
+        for slot in due:
+            report.reminders_due += 1
+            week_start = slot.day - timedelta(days=slot.day.weekday())
+            kind = reminder_for(
+                slot,
+                phase=phase,
+                plan_open=is_open,
+                first_number_today=slots_on(slot.day, rules, phase, tz)[0].number,
+                sessions_that_day=done_by_day[slot.day],
+                sessions_that_week=sum(
+                    n for day, n in done_by_day.items() if week_start <= day <= slot.day
+                ),
+            )
+            if kind is None:
+                report.skipped_done += 1
+                continue
+            _send(user, slot, kind, now, pusher, report)
+    row.next_due_at = next_wakeup(now, rules, tz)
+    row.computed_time_zone = profile.time_zone
+    row.save(update_fields=["next_due_at", "computed_time_zone"])
+
+
+def _sessions_by_day(user, tz, first_day) -> Counter:
+    since = first_day - timedelta(days=first_day.weekday())
+    start = timezone.make_aware(datetime.combine(since, datetime.min.time()), tz)
+    moments = (
+        Session.objects.filter(user=user, performed_at__gte=start)
+        .exclude(exercise__slug=STANDING_HUG)  # desk-break hugs are not plan sessions
+        .values_list("performed_at", flat=True)
+    )
+    return Counter(moment.astimezone(tz).date() for moment in moments)
+
+
+def _send(user, slot: Slot, kind: ReminderKind, now, pusher: Pusher | None, report) -> None:
+    try:
+        with transaction.atomic():
+            sent = ReminderSent.objects.create(
+                user=user, day=slot.day, number=slot.number, kind=kind.value, sent_at=now
+            )
+    except IntegrityError:
+        report.already_sent += 1
+        return
+    report.sent[kind.value] += 1
+    if pusher is None:
+        return
+    payload = PAYLOADS[kind] | {"tag": f"easeback-{slot.day.isoformat()}-{slot.number}"}
+    reached = 0
+    for subscription in PushSubscription.objects.filter(user=user):
+        outcome = pusher.send(subscription.subscription_info, payload)
+        report.deliveries[outcome.value] += 1
+        if outcome is Outcome.GONE:
+            subscription.delete()
+        elif outcome is Outcome.DELIVERED:
+            reached += 1
+            subscription.last_sent_at = now
+            subscription.save(update_fields=["last_sent_at"])
+    sent.devices_reached = reached
+    sent.save(update_fields=["devices_reached"])
