@@ -148,3 +148,6 @@ class FeedRequestCount(models.Model):
                 fields=["address", "window_start"], name="feed_requests_once_per_window"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.count} feed requests from {self.address} at {self.window_start:%H:%M}"

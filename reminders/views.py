@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from reminders.services import (
 )
 from stretches.progression import Phase
 
-FEED_HEADERS = {"Cache-Control": "private, no-store"}
+FEED_CACHE_CONTROL = "private, no-store"
 
 
 def _page(request: HttpRequest, form=None, *, feed_url: str = "", status: int = 200):
@@ -103,11 +103,14 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
             "Too many requests. Try again later.", status=429, content_type="text/plain"
         )
         response["Retry-After"] = str(3600 - now.minute * 60 - now.second)
-        response.headers.update(FEED_HEADERS)
+        response["Cache-Control"] = FEED_CACHE_CONTROL
         return response
     feed = feed_for_token(token)
     if feed is None:
-        raise Http404("No such calendar")
+        # A replaced or guessed address: nothing to see, and nothing worth caching.
+        response = HttpResponseNotFound("No such calendar.", content_type="text/plain")
+        response["Cache-Control"] = FEED_CACHE_CONTROL
+        return response
     profile = feed.user.profile
     reminder_settings = settings_for(feed.user)
     tz = profile.tzinfo
@@ -123,7 +126,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="back-stretches.ics"'
-    response.headers.update(FEED_HEADERS)
+    response["Cache-Control"] = FEED_CACHE_CONTROL
     return response
 
 
