@@ -16,6 +16,9 @@ class ReminderSentAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["user__username"]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # written by the sender only
+
 
 @admin.register(PushSubscription)
 class PushSubscriptionAdmin(admin.ModelAdmin):
@@ -24,9 +27,15 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
     readonly_fields = fields
     search_fields = ["user__username"]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # only the device itself can subscribe
+
 
 @admin.register(CalendarFeed)
 class CalendarFeedAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "last_fetched_at"]
     fields = ["user", "created_at", "last_fetched_at"]
     readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a token is only ever made, and shown, on the user's own page

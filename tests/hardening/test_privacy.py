@@ -17,6 +17,7 @@ from stretches.models import Clearance
 from stretches.screening import Verdict
 from tests.conftest import PASSWORD, make_screening, make_session, make_user
 from tests.hardening.conftest import FIGURES
+from tests.reminders.factories import give_reminder_rows
 from tracking.models import WeeklyCheckin
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,7 @@ def give_every_kind_of_row(user, settings) -> None:
     Clearance.objects.create(user=user, screening=urgent, cleared_on=urgent.taken_at.date())
     make_screening(user)
     WeeklyCheckin.objects.create(user=user, week=2, movement="better", sleep="same")
+    give_reminder_rows(user)
     group = Group.objects.create(name=f"group-of-{user.username}")
     user.groups.add(group)
     user.user_permissions.add(*list(ContentType.objects.get_for_model(Group).permission_set.all()))

@@ -19,3 +19,25 @@ def make_device(user, device) -> PushSubscription:
         auth=device.auth,
         device=f"Test browser {device.name}",
     )
+
+
+def give_reminder_rows(user) -> None:
+    """A row in every reminders table that holds a user's data (for the erasure test)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from reminders.models import ReminderSent
+    from reminders.services import new_feed_token
+
+    make_reminders(user)
+    PushSubscription.objects.create(
+        user=user,
+        endpoint=f"https://push.example/{user.username}",
+        p256dh="key",
+        auth="secret",
+    )
+    new_feed_token(user)
+    ReminderSent.objects.create(
+        user=user, day=date(2026, 1, 1), number=1, kind="session", sent_at=timezone.now()
+    )
