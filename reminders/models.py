@@ -87,6 +87,9 @@ class ReminderSent(models.Model):
     kind = models.CharField(max_length=8, choices=[(k.value, k.value) for k in ReminderKind])
     sent_at = models.DateTimeField()
     devices_reached = models.PositiveSmallIntegerField(default=0)
+    # Which sender batch inserted the row: how a sender tells its own claims from rows
+    # another sender inserted first (the insert ignores conflicts).
+    claim = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         constraints = [

@@ -41,3 +41,27 @@ def give_reminder_rows(user) -> None:
     ReminderSent.objects.create(
         user=user, day=date(2026, 1, 1), number=1, kind="session", sent_at=timezone.now()
     )
+
+
+def times_due_now(zone: str) -> dict:
+    """Reminder times for which exactly one reminder is due this minute in ``zone``.
+
+    The other two times are at least two hours away on either side, so neither yesterday's
+    evening nor a later time today falls in the send window.
+    """
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    local = timezone.now().astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0)
+    due = local.time()
+    step = timedelta(hours=2)
+    anchor = datetime.combine(local.date(), due)
+    if due < time(12):
+        return {
+            "morning": due,
+            "midday": (anchor + step).time(),
+            "evening": (anchor + 2 * step).time(),
+        }
+    return {"morning": (anchor - 2 * step).time(), "midday": (anchor - step).time(), "evening": due}

@@ -123,6 +123,8 @@ class PushReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real push service offers
+
             def log_message(self, *args):
                 pass
 

@@ -17,7 +17,7 @@ from reminders.push import Pusher, b64url
 from reminders.services import send_due_reminders
 from stretches.progression import Phase
 from tests.conftest import make_session, make_user
-from tests.reminders.factories import make_device, make_reminders
+from tests.reminders.factories import make_device, make_reminders, times_due_now
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -163,14 +163,8 @@ def test_the_command_refuses_to_run_without_vapid_keys(settings):
 
 
 def test_the_command_sends_what_is_due_now(receiver):
-    zone = ZoneInfo("America/New_York")
-    local = timezone.now().astimezone(zone)
     dave = make_user("dave", time_zone="America/New_York")
-    due = local.time().replace(second=0, microsecond=0)
-    if due < time(12):
-        make_reminders(dave, morning=due, midday=time(12, 30), evening=time(23, 50))
-    else:
-        make_reminders(dave, morning=time(0, 10), midday=time(0, 20), evening=due)
+    make_reminders(dave, **times_due_now("America/New_York"))
     make_device(dave, receiver.device("phone"))
     out = StringIO()
 

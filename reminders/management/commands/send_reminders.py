@@ -31,10 +31,11 @@ class Command(BaseCommand):
             )
         while True:
             started = time.monotonic()
-            close_old_connections()
             report = send_due_reminders(pusher=pusher)
             forget_old_feed_counts(timezone.now())
             self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {report.line()}")
             if not every:
                 return
             time.sleep(max(1.0, every - (time.monotonic() - started)))
+            # A long-running process: drop a connection the database closed meanwhile.
+            close_old_connections()
