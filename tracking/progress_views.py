@@ -17,7 +17,7 @@ from stretches.models import Screening
 from stretches.progression import MORNING, programme_week
 from tracking import charts, exports, trends
 from tracking.models import Session, WeeklyCheckin
-from tracking.views import weekly_checkin_due
+from tracking.today import weekly_checkin_due
 
 
 def daily_numbers(user, tz: ZoneInfo) -> tuple[list[trends.DayStats], dict[date, int]]:

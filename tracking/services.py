@@ -10,8 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Profile
-from stretches.models import Exercise
-from tracking.models import Session, StopSignal, WeeklyCheckin
+from stretches.models import Exercise, StopSignal
+from tracking.models import Session, WeeklyCheckin
 
 
 class StaleEdit(Exception):
@@ -77,16 +77,7 @@ def log_session(
     return session, created
 
 
-EDITABLE_FIELDS = (
-    "performed_at",
-    "exercise",
-    "sides",
-    "reps_per_side",
-    "hold_seconds",
-    "pain_before",
-    "pain_after",
-    "note",
-)
+EDITABLE_FIELDS = tuple(name for name in Session.RECORDED_FIELDS if name != "stop_signals")
 
 
 def update_session(

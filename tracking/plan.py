@@ -1,4 +1,4 @@
-"""Today's plan for a signed-in user: the database side of ``progression``."""
+"""Today's plan for a signed-in user: the database side of ``stretches.progression``."""
 
 from __future__ import annotations
 
@@ -100,6 +100,13 @@ class TodayPlan:
     @property
     def main(self) -> ItemToday:
         return self.items[0]
+
+    def target_for(self, exercise: Exercise) -> int | None:
+        """The hold prescribed today for ``exercise``; None when it is not in today's plan."""
+        for entry in self.items:
+            if entry.item.slug == exercise.slug:
+                return entry.item.hold_target
+        return None
 
 
 def catalogue_rules() -> dict[str, Exercise]:
@@ -214,3 +221,10 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
             .first()
         )
     return TodayPlan(prescription, items, today, list(reversed(todays)), last)
+
+
+def prescribed_hold(profile: Profile, exercise: Exercise) -> int | None:
+    """Today's prescribed hold for ``exercise``, stored beside a session logged now."""
+    if profile.programme_start is None:
+        return None
+    return build_plan(profile).target_for(exercise)
