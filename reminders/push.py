@@ -122,3 +122,20 @@ def valid_subscription_keys(p256dh: str, auth: str) -> bool:
     except (ValueError, TypeError):
         return False
     return len(point) == 65 and len(secret) == 16
+
+
+def vapid_key_problem(public: str, private: str) -> str:
+    """What is wrong with a configured VAPID pair, in one line (empty when fine or unset)."""
+    if not public and not private:
+        return ""
+    try:
+        scalar = b64url_decode(private)
+        if len(scalar) != 32:
+            raise ValueError
+        key = ec.derive_private_key(int.from_bytes(scalar), ec.SECP256R1())
+    except (ValueError, TypeError):
+        return "VAPID_PRIVATE_KEY is not a base64url P-256 private key (32 bytes)."
+    expected = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    if public != b64url(expected):
+        return "VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY."
+    return ""

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.management import CommandError, call_command
+from django.core.management.base import SystemCheckError
 from django.utils import timezone
 from py_vapid import Vapid
 
 from reminders.models import PushSubscription, ReminderSent, ReminderSettings
-from reminders.push import Pusher, b64url
+from reminders.push import Pusher, b64url, generate_vapid_keys
 from reminders.services import send_due_reminders
 from stretches.progression import Phase
 from tests.conftest import make_session, make_user
@@ -182,3 +183,17 @@ def test_generated_vapid_keys_are_a_matching_pair():
     public = key.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     assert b64url(public) == values["VAPID_PUBLIC_KEY"]
     assert values["VAPID_SUBJECT"].startswith("mailto:")
+
+
+def test_a_bad_or_mismatched_vapid_pair_fails_the_system_check(settings):
+    public, private = generate_vapid_keys()
+    other_public, _ = generate_vapid_keys()
+    for pub, priv, message in [
+        (public, "not-a-key", "VAPID_PRIVATE_KEY is not a base64url P-256 private key"),
+        (other_public, private, "VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY"),
+    ]:
+        settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = pub, priv
+        with pytest.raises(SystemCheckError, match=message):
+            call_command("check")
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = public, private
+    call_command("check", stdout=StringIO())
