@@ -248,3 +248,26 @@ def test_feed_times_keep_their_wall_clock_across_a_dst_change_like_the_push_remi
         instants[0], instants[-1] + timedelta(seconds=1), reminders.rules, Phase.STANDARD, tz
     )
     assert instants == [s.at for s in expected]
+
+
+def test_the_reminders_page_reads_a_constant_number_of_rows(
+    signed_in, user, django_assert_max_num_queries
+):
+    def add_devices(count: int) -> None:
+        for n in range(count):
+            PushSubscription.objects.create(
+                user=user,
+                endpoint=f"https://push.example/{user.pk}-{n}-{count}",
+                p256dh="k",
+                auth="a",
+                device=f"Device {n}",
+            )
+
+    add_devices(1)
+    signed_in.get("/account/reminders/")
+    with django_assert_max_num_queries(12) as few:
+        signed_in.get("/account/reminders/")
+    add_devices(6)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = signed_in.get("/account/reminders/")
+    assert page.text.count("Remove<span") == 7
