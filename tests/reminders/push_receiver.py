@@ -64,6 +64,9 @@ class PushReceiver:
         self.received: dict[str, list[dict]] = defaultdict(list)
         self.rejected: list[str] = []
         self.gone: set[str] = set()
+        # Tokens whose signature was checked (a sender reuses one token per push service);
+        # their claims are still checked on every message.
+        self.verified_tokens: set[str] = set()
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -101,15 +104,17 @@ class PushReceiver:
         header = json.loads(unb64url(header_part))
         if header.get("alg") != "ES256":
             return f"alg {header.get('alg')!r}"
-        raw = unb64url(signature)
-        if len(raw) != 64:
-            return "signature is not 64 bytes"
-        der = encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
-        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(match["k"]))
-        try:
-            key.verify(der, signing_input.encode(), ec.ECDSA(hashes.SHA256()))
-        except InvalidSignature:
-            return "bad signature"
+        if token not in self.verified_tokens:
+            raw = unb64url(signature)
+            if len(raw) != 64:
+                return "signature is not 64 bytes"
+            der = encode_dss_signature(int.from_bytes(raw[:32]), int.from_bytes(raw[32:]))
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(match["k"]))
+            try:
+                key.verify(der, signing_input.encode(), ec.ECDSA(hashes.SHA256()))
+            except InvalidSignature:
+                return "bad signature"
+            self.verified_tokens.add(token)
         claims = json.loads(unb64url(claims_part))
         if claims.get("aud") != self.origin:
             return f"aud {claims.get('aud')!r}"

@@ -197,3 +197,17 @@ def test_a_bad_or_mismatched_vapid_pair_fails_the_system_check(settings):
             call_command("check")
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = public, private
     call_command("check", stdout=StringIO())
+
+
+def test_the_local_push_service_refuses_a_forged_or_foreign_vapid_token(receiver, vapid):
+    """The receiver's checks are real: a token signed by another key is turned away."""
+    _, stranger_private = generate_vapid_keys()
+    stranger = Vapid.from_string(stranger_private)
+    claims = {"sub": "mailto:reminders@easeback.test", "aud": receiver.origin, "exp": 2**31 - 1}
+    forged = stranger.sign(dict(claims))["Authorization"]
+    # The stranger's token, presented under our public key.
+    token = forged.split("t=")[1].split(",")[0]
+    assert receiver.check_vapid(f"vapid t={token}, k={vapid[0]}") == "bad signature"
+    assert receiver.check_vapid(forged) == "k is not the application server's key"
+    ours = Vapid.from_string(vapid[1]).sign(dict(claims, aud="https://elsewhere.example"))
+    assert receiver.check_vapid(ours["Authorization"]).startswith("aud")

@@ -33,7 +33,8 @@ class Command(BaseCommand):
             started = time.monotonic()
             report = send_due_reminders(pusher=pusher)
             forget_old_feed_counts(timezone.now())
-            self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {report.line()}")
+            took = time.monotonic() - started
+            self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {report.line()} in {took:.1f} s")
             if not every:
                 return
             time.sleep(max(1.0, every - (time.monotonic() - started)))
