@@ -4,6 +4,7 @@ from django.contrib.sessions.models import Session as LoginSession
 from django.db import transaction
 
 from accounts.models import Profile
+from lib.cache import data_changed
 
 
 def create_account(*, username: str, password: str, time_zone: str):
@@ -12,6 +13,17 @@ def create_account(*, username: str, password: str, time_zone: str):
         user = get_user_model().objects.create_user(username=username, password=password)
         Profile.objects.create(user=user, time_zone=time_zone)
     return user
+
+
+def save_profile(profile: Profile, fields: list[str]) -> None:
+    """Save the named settings and retire every cached page made from the old ones.
+
+    Only ``fields`` are written: the version and any safety state on the row were
+    possibly changed by another request since this copy was read.
+    """
+    with transaction.atomic():
+        profile.save(update_fields=fields)
+        data_changed(profile.user)
 
 
 def profile_for(user) -> Profile:
