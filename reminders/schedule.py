@@ -32,6 +32,14 @@ SEND_WINDOW = timedelta(minutes=15)
 MAINTENANCE_DAYS_ALLOWED = MAINTENANCE_SESSIONS_PER_WEEK  # (3, 4) days a week
 
 
+class PlanState(StrEnum):
+    """What the safety gate says about today's plan, as far as reminders care."""
+
+    OPEN = "open"
+    CLOSED = "closed"  # the safety questions (or a clearance) would open it
+    PAUSED_TODAY = "paused_today"  # a stop signal today: nothing opens it before tomorrow
+
+
 class ReminderKind(StrEnum):
     SESSION = "session"  # time for a session of today's plan
     SAFETY = "safety"  # the plan is closed: answer the safety questions instead
@@ -159,20 +167,24 @@ def reminder_for(
     slot: Slot,
     *,
     phase: Phase,
-    plan_open: bool,
+    plan: PlanState,
     first_number_today: int,
     sessions_that_day: int,
     sessions_that_week: int,
 ) -> ReminderKind | None:
     """What, if anything, to send for a slot that is due.
 
-    - The plan is closed (a blocking screening, a pause, a screening due): no session
+    - The plan is closed (a blocking screening, a stop signal, a screening due): no session
       reminder; the day's first reminder asks for the safety questions instead.
+    - Paused for the rest of today after a stop signal: nothing at all (no answer can open
+      the plan before tomorrow, whose first reminder then asks for the questions).
     - Otherwise reminder number n is skipped once n sessions are logged that day (a
       session done early counts for the next reminder); in maintenance a session that day,
       or the week's upper aim reached, skips it.
     """
-    if not plan_open:
+    if plan is PlanState.PAUSED_TODAY:
+        return None
+    if plan is PlanState.CLOSED:
         return ReminderKind.SAFETY if slot.number == first_number_today else None
     if phase is Phase.MAINTENANCE:
         if sessions_that_day >= 1 or sessions_that_week >= MAINTENANCE_SESSIONS_PER_WEEK[1]:

@@ -24,6 +24,7 @@ from reminders.models import (
 )
 from reminders.push import Outcome, Pusher
 from reminders.schedule import (
+    PlanState,
     ReminderKind,
     Slot,
     due_slots,
@@ -31,8 +32,9 @@ from reminders.schedule import (
     reminder_for,
     slots_on,
 )
-from stretches.gate import gate_decision
 from stretches.progression import STANDING_HUG
+from stretches.safety import gate_state
+from stretches.screening import GateReason
 from tracking.models import Session
 
 SENDER_BATCH = 200
@@ -52,10 +54,14 @@ PAYLOADS = {
 }
 
 
-def plan_open(user) -> bool:
-    """Whether today's plan is open to this user (the one place reminders ask the gate)."""
-    decision, _ = gate_decision(user)
-    return decision.allowed
+def plan_state(user) -> PlanState:
+    """What the safety gate says about this user's plan now (the one place reminders ask)."""
+    decision = gate_state(user).decision
+    if decision.allowed:
+        return PlanState.OPEN
+    if decision.reason is GateReason.PAUSED_TODAY:
+        return PlanState.PAUSED_TODAY
+    return PlanState.CLOSED
 
 
 def settings_for(user) -> ReminderSettings:
@@ -210,14 +216,14 @@ def _handle_batch(batch: list[ReminderSettings], now: datetime, pusher, report) 
     for user_id, (row, slots) in due.items():
         profile = row.user.profile
         tz, phase = profile.tzinfo, profile.phase_enum
-        is_open = plan_open(row.user)
+        plan = plan_state(row.user)
         for slot in slots:
             report.reminders_due += 1
             week_start = slot.day - timedelta(days=slot.day.weekday())
             kind = reminder_for(
                 slot,
                 phase=phase,
-                plan_open=is_open,
+                plan=plan,
                 first_number_today=slots_on(slot.day, row.rules, phase, tz)[0].number,
                 sessions_that_day=done[user_id][slot.day],
                 sessions_that_week=sum(

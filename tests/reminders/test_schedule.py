@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from reminders.schedule import (
     SEND_WINDOW,
+    PlanState,
     ReminderKind,
     ReminderRules,
     Slot,
@@ -267,7 +268,7 @@ def test_a_session_already_logged_skips_that_reminder():
     decide = lambda n, done: reminder_for(  # noqa: E731
         slot(n),
         phase=Phase.STANDARD,
-        plan_open=True,
+        plan=PlanState.OPEN,
         first_number_today=1,
         sessions_that_day=done,
         sessions_that_week=done,
@@ -283,7 +284,7 @@ def test_a_closed_plan_gets_one_safety_reminder_a_day_and_no_session_reminder():
         reminder_for(
             slot(n),
             phase=Phase.ACUTE,
-            plan_open=False,
+            plan=PlanState.CLOSED,
             first_number_today=1,
             sessions_that_day=0,
             sessions_that_week=0,
@@ -293,11 +294,26 @@ def test_a_closed_plan_gets_one_safety_reminder_a_day_and_no_session_reminder():
     assert kinds == [ReminderKind.SAFETY, None, None]
 
 
+def test_nothing_at_all_while_paused_for_the_rest_of_the_day():
+    kinds = [
+        reminder_for(
+            slot(n),
+            phase=Phase.STANDARD,
+            plan=PlanState.PAUSED_TODAY,
+            first_number_today=1,
+            sessions_that_day=0,
+            sessions_that_week=0,
+        )
+        for n in (1, 2)
+    ]
+    assert kinds == [None, None]
+
+
 def test_maintenance_skips_a_day_already_done_and_a_full_week():
     decide = lambda day, week: reminder_for(  # noqa: E731
         slot(1),
         phase=Phase.MAINTENANCE,
-        plan_open=True,
+        plan=PlanState.OPEN,
         first_number_today=1,
         sessions_that_day=day,
         sessions_that_week=week,

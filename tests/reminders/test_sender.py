@@ -211,3 +211,15 @@ def test_the_local_push_service_refuses_a_forged_or_foreign_vapid_token(receiver
     assert receiver.check_vapid(forged) == "k is not the application server's key"
     ours = Vapid.from_string(vapid[1]).sign(dict(claims, aud="https://elsewhere.example"))
     assert receiver.check_vapid(ours["Authorization"]).startswith("aud")
+
+
+def test_nothing_is_sent_on_the_day_a_stop_signal_paused_the_plan(receiver):
+    sam = make_user("sam", time_zone="Europe/London")
+    make_reminders(sam, **times_due_now("Europe/London"))
+    make_device(sam, receiver.device("phone"))
+    make_session(sam, stop_signals=["cramp"], performed_at=timezone.now())
+
+    report = send(timezone.now())
+
+    assert report.reminders_due == 1 and receiver.total_received() == 0
+    assert not ReminderSent.objects.exists()
