@@ -37,3 +37,8 @@ def data_changed(user) -> None:
     """
     profile_model = apps.get_model("accounts", "Profile")
     profile_model.objects.filter(user=user).update(data_version=F("data_version") + 1)
+    # The request goes on with this user: what it reads next must not come from the
+    # cache entries the write just retired.
+    loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
+    if loaded is not None:
+        loaded.refresh_from_db(fields=["data_version"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from lib.cache import cached_for_user, data_changed
@@ -57,32 +58,51 @@ def _facts(screening: Screening) -> ScreeningFacts:
 
 
 def _load_record(user, today: date) -> SafetyRecord:
-    screenings = list(Screening.objects.filter(user=user).order_by("taken_at", "id"))
-    clearances = Clearance.objects.filter(user=user).order_by("recorded_at")
-    confirmations = ExaminationConfirmation.objects.filter(user=user).order_by("recorded_at")
+    """Two queries: the screenings with their clearance and first examination, and the
+    stop signals and severe scores that can still matter."""
+    first_examination = ExaminationConfirmation.objects.filter(screening=OuterRef("pk")).order_by(
+        "recorded_at"
+    )
+    screenings = list(
+        Screening.objects.filter(user=user)
+        .select_related("clearance")
+        .annotate(examined_at=Subquery(first_examination.values("recorded_at")[:1]))
+        .order_by("taken_at", "id")
+    )
     latest_taken = screenings[-1].taken_at if screenings else None
-    events = SafetyEvent.objects.filter(user=user).exclude(kind=SafetyEvent.Kind.PAIN_RISE)
     horizon = today - timedelta(days=max(STOP_SIGNAL_REPEAT_DAYS, SEVERE_WINDOW_DAYS))
-    recent = events.filter(reported_on__gte=horizon) | events.filter(
-        kind=SafetyEvent.Kind.STOP_SIGNAL,
-        recorded_at__gte=latest_taken or timezone.now() - timedelta(days=1),
+    matters = Q(reported_on__gte=horizon)
+    if latest_taken is not None:
+        matters |= Q(kind=SafetyEvent.Kind.STOP_SIGNAL, recorded_at__gte=latest_taken)
+    events = (
+        SafetyEvent.objects.filter(user=user)
+        .exclude(kind=SafetyEvent.Kind.PAIN_RISE)
+        .filter(matters)
+        .order_by("recorded_at", "id")
     )
     stops, severe_days, severe_since = [], [], None
-    for event in recent.order_by("recorded_at", "id").distinct():
+    for event in events:
         if event.kind == SafetyEvent.Kind.STOP_SIGNAL:
             stops.append(
-                StopSignalFacts(event.recorded_at, event.reported_on, tuple(event.signals))
+                StopSignalFacts(
+                    event.recorded_at,
+                    event.reported_on,
+                    tuple(event.signals),
+                    event.pause_ends_at,
+                )
             )
         else:
             severe_days.append(event.day)
             severe_since = event.recorded_at
+    clearances = [s.clearance for s in screenings if hasattr(s, "clearance")]
     return SafetyRecord(
         screenings=tuple(_facts(s) for s in screenings),
         clearances=tuple(
-            ClearanceFacts(c.screening_id, c.recorded_at, frozenset(c.covers)) for c in clearances
+            ClearanceFacts(c.screening_id, c.recorded_at, frozenset(c.covers))
+            for c in sorted(clearances, key=lambda c: c.recorded_at)
         ),
         confirmations=tuple(
-            ConfirmationFacts(c.screening_id, c.recorded_at) for c in confirmations
+            ConfirmationFacts(s.pk, s.examined_at) for s in screenings if s.examined_at
         ),
         stop_signals=tuple(stops),
         severe_days=tuple(severe_days),
@@ -203,20 +223,35 @@ class SessionSafety:
     stop_signals: tuple[str, ...]
 
 
+def _end_of_local_day(user, day: date) -> datetime:
+    """The instant the user's local ``day`` ends, in their time zone of this moment."""
+    return datetime.combine(
+        day + timedelta(days=1), datetime.min.time(), tzinfo=user.profile.tzinfo
+    )
+
+
 def _new_stamps(
     user, session: SessionSafety, reported_on: date, *, signalled: set[str], kinds: set[str]
 ) -> list[SafetyEvent]:
+    now = timezone.now()
     common = {
         "user": user,
         "day": session.day,
         "reported_on": reported_on,
-        "recorded_at": timezone.now(),
+        "recorded_at": now,
         "session_ref": session.session_id,
     }
     rows = []
     signals = sorted(s for s in set(session.stop_signals) - signalled if s in StopSignal.values)
     if signals:
-        rows.append(SafetyEvent(kind=SafetyEvent.Kind.STOP_SIGNAL, signals=signals, **common))
+        rows.append(
+            SafetyEvent(
+                kind=SafetyEvent.Kind.STOP_SIGNAL,
+                signals=signals,
+                pause_ends_at=_end_of_local_day(user, reported_on),
+                **common,
+            )
+        )
     rose = is_setback(
         pain_before=session.pain_before, pain_after=session.pain_after, stop_signal=False
     )
