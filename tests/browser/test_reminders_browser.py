@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from reminders.models import PushSubscription
 from reminders.push import generate_vapid_keys
-from tests.browser.support import ensure_catalogue
-from tests.conftest import browser_login, make_user
+from tests.conftest import browser_login
+from tests.factories import make_user
 from tests.reminders.push_receiver import Device
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +23,6 @@ class FakePushService:
 
 @pytest.fixture(autouse=True)
 def push_setup(transactional_db, settings):
-    ensure_catalogue()
     settings.ROOT_URLCONF = "tests.browser.urls_push"
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = generate_vapid_keys()
     settings.VAPID_SUBJECT = "mailto:reminders@easeback.test"

@@ -16,7 +16,7 @@ from icalendar import Calendar
 from reminders.models import CalendarFeed, PushSubscription, ReminderSettings
 from reminders.schedule import slots_between
 from stretches.progression import Phase
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.reminders.factories import make_reminders
 
 pytestmark = pytest.mark.django_db

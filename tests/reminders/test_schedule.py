@@ -123,7 +123,7 @@ def check_day(slots: list[Slot], day: date, tz: ZoneInfo) -> None:
             assert timedelta(0) < shift <= timedelta(hours=3)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(ZONES), any_day, any_time, phases)
 def test_every_reminder_falls_on_its_own_local_day_at_its_own_time(zone, day, moment, phase):
     tz = ZoneInfo(zone)
@@ -132,7 +132,7 @@ def test_every_reminder_falls_on_its_own_local_day_at_its_own_time(zone, day, mo
         check_day(slots_on(day, rules, phase, tz), day, tz)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(near_a_clock_change(), phases)
 def test_skipped_and_repeated_hours_give_exactly_one_reminder(case, phase):
     zone, day, moment = case
@@ -217,7 +217,7 @@ def test_the_number_of_reminders_follows_the_phase():
     assert len(week) == 3
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(
     st.sampled_from(DST_ZONES),
     any_day,

@@ -17,7 +17,7 @@ from reminders.models import PushSubscription, ReminderSent, ReminderSettings
 from reminders.push import Pusher, b64url, generate_vapid_keys
 from reminders.services import send_due_reminders
 from stretches.progression import Phase
-from tests.conftest import make_session, make_user
+from tests.factories import make_session, make_user
 from tests.reminders.factories import make_device, make_reminders, times_due_now
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from accounts.models import Profile
 from reminders.models import PushSubscription, ReminderSent, ReminderSettings
 from stretches.models import Screening
 from stretches.screening import Verdict
-from tests.conftest import all_no
+from tests.factories import all_no
 from tests.reminders.conftest import FIGURES, SUBJECT
 from tests.reminders.factories import times_due_now
 
