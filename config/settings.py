@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "stretches",
     "tracking",
     "sharing",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,20 @@ if not DEBUG:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Web Push (reminders): a VAPID key pair from `manage.py generate_vapid_keys`; push is off
+# until both keys are set. The subject tells push services whom to contact.
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:reminders@easeback.invalid")
+if bool(VAPID_PUBLIC_KEY) != bool(VAPID_PRIVATE_KEY):
+    raise ImproperlyConfigured("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together.")
+if not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(
+        f"VAPID_SUBJECT must start with mailto: or https:// (got {VAPID_SUBJECT!r})."
+    )
+# Calendar feed requests allowed per client address per hour (counted in the database).
+REMINDERS_FEED_REQUESTS_PER_HOUR = env_int("REMINDERS_FEED_REQUESTS_PER_HOUR", 60, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("tracking.urls")),
     path("", include("tracking.progress_urls")),
     path("", include("sharing.urls")),
+    path("", include("reminders.urls")),
 ]
 
 handler500 = "config.views.server_error"

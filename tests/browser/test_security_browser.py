@@ -32,6 +32,7 @@ MEMBER_PAGES = [
     "/account/",
     "/accounts/password/",
     "/account/delete/",
+    "/account/reminders/",
     "/progress/",
     "/progress/report/",
 ]

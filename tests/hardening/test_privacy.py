@@ -18,6 +18,7 @@ from stretches.models import Clearance, ExaminationConfirmation
 from stretches.screening import Verdict
 from tests.conftest import PASSWORD, make_screening, make_session, make_user
 from tests.hardening.conftest import FIGURES
+from tests.reminders.factories import give_reminder_rows
 from tracking.models import WeeklyCheckin
 from tracking.services import save_peg
 
@@ -69,6 +70,7 @@ def give_every_kind_of_row(user, settings) -> None:
     WeeklyCheckin.objects.create(user=user, week=2, movement="better", sleep="same")
     save_peg(user=user, week=2, pain=5, enjoyment=4, activity=4)
     create_link(user=user, days=7, name="Dr Patel")
+    give_reminder_rows(user)
     group = Group.objects.create(name=f"group-of-{user.username}")
     user.groups.add(group)
     user.user_permissions.add(*list(ContentType.objects.get_for_model(Group).permission_set.all()))
