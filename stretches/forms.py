@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 
+from lib.text import PlainTextField
 from stretches.screening import QUESTIONS, AnswerError, Tier, emergency_verdict, verdict
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -76,7 +77,7 @@ class ClearanceForm(forms.Form):
         label="Date you were seen and cleared",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    note = forms.CharField(
+    note = PlainTextField(
         label="Note (optional)",
         required=False,
         max_length=500,
