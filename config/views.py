@@ -7,7 +7,6 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-
 # The tables every signed-in page reads. Naming them (LIMIT 0 reads no row) takes the same
 # lock a page takes, so a table held by a long lock (a migration, a manual ALTER) makes
 # /healthz fail within the lock timeout, as the pages do, instead of answering "ok".
