@@ -1,11 +1,16 @@
+from datetime import timedelta
+from smtplib import SMTPException
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import throttle
@@ -19,7 +24,7 @@ from accounts.forms import (
     VerifiedPasswordResetForm,
 )
 from accounts.mail import confirm_address, read_verification_token, send_verification
-from accounts.services import create_account, erase_account, profile_for
+from accounts.services import create_account, erase_account, profile_for, save_profile
 from accounts.sessions import end_sessions_of
 from stretches.models import Screening
 
@@ -28,6 +33,23 @@ def landing(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("today")
     return render(request, "accounts/landing.html")
+
+
+# A second sign-up with the same name and password this soon after the first is the
+# same person's double click, answered as the first click was.
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
+def _first_click_of(request: HttpRequest, form: SignupForm):
+    """The account a double-clicked sign-up already made, or None."""
+    username = form.data.get("username", "")
+    password = form.data.get("password1", "")
+    if not password or password != form.data.get("password2"):
+        return None
+    user = authenticate(request, username=username, password=password)
+    if user is None or user.date_joined < timezone.now() - DOUBLE_SUBMIT_WINDOW:
+        return None
+    return user
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,23 +61,44 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not throttle.allow(request, throttle.SIGNUP):
         return throttle.throttled_response(request, throttle.SIGNUP)
     form = SignupForm(request.POST or None)
+    user = None
     if request.method == "POST" and form.is_valid():
-        user = create_account(
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password1"],
-            time_zone=form.cleaned_data["time_zone"],
-            email=form.cleaned_data.get("email", ""),
-        )
-        login(request, user, backend="accounts.backends.ProfileModelBackend")
-        if user.email:
-            send_verification(request, user)
-            messages.info(request, f"We sent a link to {user.email}: open it to confirm it.")
-        messages.success(
+        try:
+            user = create_account(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                time_zone=form.cleaned_data["time_zone"],
+                email=form.cleaned_data.get("email", ""),
+            )
+        except IntegrityError:  # the name was taken between the check and the save
+            user = _first_click_of(request, form)
+            if user is None:
+                form.add_error("username", "A user with that username already exists.")
+    elif request.method == "POST" and list(form.errors) == ["username"]:
+        user = _first_click_of(request, form)
+    if user is None:
+        return render(request, "registration/signup.html", {"form": form})
+    login(request, user, backend="accounts.backends.ProfileModelBackend")
+    if user.email and not user.profile.email_verified and form.is_valid():
+        _send_verification(request, user)
+    messages.success(
+        request,
+        "Welcome to EaseBack. Before your first plan, please answer a few safety questions.",
+    )
+    return redirect("screening")
+
+
+def _send_verification(request: HttpRequest, user) -> None:
+    try:
+        send_verification(request, user)
+    except (OSError, SMTPException):
+        messages.warning(
             request,
-            "Welcome to EaseBack. Before your first plan, please answer a few safety questions.",
+            f"We could not send a link to {user.email} just now. "
+            "Save it again on your account page to get one.",
         )
-        return redirect("screening")
-    return render(request, "registration/signup.html", {"form": form})
+        return
+    messages.info(request, f"We sent a link to {user.email}: open it to confirm it.")
 
 
 class LoginView(auth_views.LoginView):
@@ -149,8 +192,7 @@ def email(request: HttpRequest) -> HttpResponse:
     if profile_for(user).email_verified:
         messages.success(request, f"{address} is already confirmed.")
     else:
-        send_verification(request, user)
-        messages.success(request, f"We sent a link to {address}: open it to confirm it.")
+        _send_verification(request, user)
     return redirect("account")
 
 
@@ -165,7 +207,7 @@ def account(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=profile, today=profile.local_today())
     if request.method == "POST":
         if form.is_valid():
-            form.save()
+            save_profile(form.save(commit=False), list(form.Meta.fields))
             messages.success(request, "Your settings are saved.")
             return redirect("account")
         messages.error(request, "Please correct the marked fields. Nothing was saved.")
@@ -189,7 +231,7 @@ def programme_start(request: HttpRequest) -> HttpResponse:
     form = StartDateForm(request.POST, today=profile.local_today())
     if form.is_valid():
         profile.programme_start = form.cleaned_data["programme_start"]
-        profile.save(update_fields=["programme_start"])
+        save_profile(profile, ["programme_start"])
         messages.success(request, "Your programme start date is saved.")
         return redirect("today")
     for error in form.errors.get("programme_start", []):
