@@ -134,7 +134,9 @@ def csv_safe(value) -> str | int:
         return "yes" if value else "no"
     if isinstance(value, int):
         return value
-    return FORMULA_PIECE.sub(r"\1\2'", str(value))
+    text = FORMULA_PIECE.sub(r"\1\2'", str(value))
+    # A leading tab or carriage return is dropped by some spreadsheets before they look.
+    return "'" + text if text.startswith(("\t", "\r")) else text
 
 
 class _Echo:
