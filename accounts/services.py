@@ -1,10 +1,10 @@
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
 
 from accounts.models import Profile
 from accounts.sessions import end_sessions_of
+from lib.cache import data_changed
 
 
 def create_account(*, username: str, password: str, time_zone: str, email: str = ""):
@@ -15,11 +15,6 @@ def create_account(*, username: str, password: str, time_zone: str, email: str =
         )
         Profile.objects.create(user=user, time_zone=time_zone)
     return user
-
-
-def data_changed(user) -> None:
-    """Every write to a user's records or profile calls this: cached pages key on it."""
-    Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
 
 
 def save_profile(profile: Profile, fields: list[str]) -> None:

@@ -27,6 +27,7 @@ from accounts.mail import confirm_address, read_verification_token, send_verific
 from accounts.services import create_account, erase_account, profile_for, save_profile
 from accounts.sessions import end_sessions_of
 from stretches.models import Screening
+from stretches.screening import RESCREEN_AFTER_DAYS
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -220,6 +221,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "profile": profile,
             "screenings": screenings,
             "email_form": EmailForm(initial={"email": request.user.email}),
+            "rescreen_days": RESCREEN_AFTER_DAYS,
         },
     )
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_profile_data_version"),
+        ("accounts", "0003_stop_signals_move_to_the_safety_record"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
