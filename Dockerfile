@@ -14,13 +14,13 @@ COPY requirements/prod.lock requirements/prod.lock
 RUN pip install --require-hashes -r requirements/prod.lock
 
 COPY . .
-# collectstatic needs settings that load; the real secret comes at run time.
-RUN DJANGO_SECRET_KEY=build-only-not-secret DJANGO_ALLOWED_HOSTS=localhost \
-    python manage.py collectstatic --no-input \
+# collectstatic needs settings that load; a throwaway random key, the real one comes at run time.
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input \
  && chown -R easeback:easeback /app
 
 USER easeback
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "config.wsgi:application"]

@@ -1,10 +1,17 @@
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.forms import (
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreationForm,
+    UsernameField,
+)
+from django.http import HttpRequest
 
 from accounts.models import Profile, time_zone_choices
+from lib.text import strip_invisible
 
 PROGRAMME_START_MAX_AGE = timedelta(days=2 * 365)
 
@@ -33,12 +40,25 @@ class TimeZoneField(forms.ChoiceField):
         )
 
 
+class VisibleUsernameField(UsernameField):
+    def to_python(self, value):
+        return super().to_python(strip_invisible(value) if isinstance(value, str) else value)
+
+
+EMAIL_HELP = (
+    "Optional. Only used to send you a link if you forget your password; "
+    "we first send a link to check it is yours."
+)
+
+
 class SignupForm(UserCreationForm):
     time_zone = TimeZoneField(label="Your time zone", initial="UTC")
+    email = forms.EmailField(label="Email (optional)", required=False, help_text=EMAIL_HELP)
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username",)
+        fields = ("username", "email")
+        field_classes = {"username": VisibleUsernameField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,18 +119,58 @@ class StartDateForm(forms.Form):
         return check_programme_start(self.cleaned_data.get("programme_start"), self.today)
 
 
+def password_confirms(request: HttpRequest, user, password: str) -> bool:
+    """Whether ``password`` is the signed-in user's, checked the way a log-in is.
+
+    Going through authenticate() lets django-axes count a wrong password here like a
+    failed log-in, so the prompts on deletion and password change share the lockout.
+    """
+    checked = authenticate(request, username=user.get_username(), password=password)
+    return checked is not None and checked.pk == user.pk
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label="Your password",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, request: HttpRequest, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not password_confirms(self.request, self.request.user, password):
             raise forms.ValidationError("That password is not right. Nothing was deleted.")
         return password
+
+
+class GuardedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password counted towards the lockout."""
+
+    def __init__(self, user, *args, request: HttpRequest, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not password_confirms(self.request, self.user, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="Email", required=False, help_text=EMAIL_HELP)
+
+
+class VerifiedPasswordResetForm(PasswordResetForm):
+    """Reset links go only to an address its owner has verified."""
+
+    def get_users(self, email):
+        for user in super().get_users(email):
+            profile = getattr(user, "profile", None)
+            if profile is not None and profile.email_verified:
+                yield user

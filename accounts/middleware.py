@@ -4,6 +4,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 
 class TimezoneMiddleware:
@@ -42,3 +43,21 @@ class SlidingSessionMiddleware:
             if now - request.session.get("_seen", 0) >= every:
                 request.session["_seen"] = now  # modified: saved with a fresh expiry
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Pages seen while signed in are never stored by the browser or any cache on the way.
+
+    Health data in the browser's disk cache would outlive logging out on a shared computer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+            patch_vary_headers(response, ["Cookie"])
+        return response

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from functools import cache
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
@@ -42,6 +43,9 @@ class Profile(models.Model):
     # (tracking.services). Cached progress is keyed by it, and every request reads the
     # profile fresh, so a new session shows on the very next page load in any worker.
     data_version = models.PositiveIntegerField(default=0, editable=False)
+    # The address (user.email) its owner proved by following a link; password resets go
+    # only to this. Changing user.email leaves them different: unverified until proved.
+    verified_email = models.EmailField(blank=True, default="")
 
     class Meta:
         constraints = [
@@ -74,3 +78,48 @@ class Profile(models.Model):
     @property
     def phase_enum(self) -> Phase:
         return Phase(self.phase)
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.user.email) and self.verified_email.lower() == self.user.email.lower()
+
+
+class LoginSession(AbstractBaseSession):
+    """Django's database session with its user's id in an indexed column.
+
+    Written by accounts.sessions.SessionStore whenever the session is saved. Ending one
+    user's sessions (password change or reset, account deletion) is then one indexed
+    delete, however many sessions other people have; deleting the user deletes them too.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="login_sessions",
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore
+
+
+class ThrottledAttempt(models.Model):
+    """One attempt at a throttled action (log-in, sign-up, reset) from one client address.
+
+    Kept in the database so every worker counts the same attempts; rows older than the
+    window are removed by ``manage.py purge_expired``.
+    """
+
+    action = models.CharField(max_length=32)
+    client = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["action", "client", "at"], name="throttle_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.action} from {self.client} at {self.at:%Y-%m-%d %H:%M:%S}"

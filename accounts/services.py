@@ -1,16 +1,18 @@
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session as LoginSession
 from django.db import transaction
 
 from accounts.models import Profile
+from accounts.sessions import end_sessions_of
 from lib.cache import data_changed
 
 
-def create_account(*, username: str, password: str, time_zone: str):
+def create_account(*, username: str, password: str, time_zone: str, email: str = ""):
     """Create a user and their profile together, or neither."""
     with transaction.atomic():
-        user = get_user_model().objects.create_user(username=username, password=password)
+        user = get_user_model().objects.create_user(
+            username=username, password=password, email=email
+        )
         Profile.objects.create(user=user, time_zone=time_zone)
     return user
 
@@ -38,20 +40,14 @@ def profile_for(user) -> Profile:
 def erase_account(user) -> None:
     """Delete the user and every row that belongs to them, in one transaction.
 
-    Profile, screenings, clearances, sessions and check-ins cascade from the user. Two
-    kinds of row only name the user: login sessions (the user id sits inside the encoded
-    session data) and django-axes' records of log-in attempts (by username).
+    Profile, screenings, clearances, sessions, check-ins and login sessions cascade from
+    the user; the login sessions go first by their indexed user column, so this takes the
+    same time however many sessions other people have. django-axes' records of log-in
+    attempts only name the user (by username).
     """
-    user_id, username = str(user.pk), user.get_username()
+    username = user.get_username()
     with transaction.atomic():
-        # Decoding every live session is linear in their number; fine for an action a
-        # user takes once, and it also signs the user out on their other devices.
-        signed_in = [
-            login.pk
-            for login in LoginSession.objects.iterator()
-            if login.get_decoded().get("_auth_user_id") == user_id
-        ]
-        LoginSession.objects.filter(pk__in=signed_in).delete()
+        end_sessions_of(user)
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
             model.objects.filter(username=username).delete()
         user.delete()

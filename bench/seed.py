@@ -188,8 +188,8 @@ def add_background_users(count: int) -> list[int]:
         )
         cursor.execute(
             """
-            INSERT INTO django_session (session_key, session_data, expire_date)
-            SELECT md5('bench' || id), 'not-a-real-session', now() + interval '14 days'
+            INSERT INTO accounts_loginsession (session_key, session_data, expire_date, user_id)
+            SELECT md5('bench' || id), 'not-a-real-session', now() + interval '14 days', id
             FROM unnest(%s::bigint[]) AS id
             """,
             [ids],
@@ -270,7 +270,7 @@ def main() -> None:
         fill_sessions(rows, generated)
         cookies = {key: login_cookie(user) for key, user in named.items()}
         # One session per wrk connection: concurrent requests then update different
-        # django_session rows, as different visitors would, instead of queueing on one.
+        # login session rows, as different visitors would, instead of queueing on one.
         cookies["demo_pool"] = [login_cookie(demo) for _ in range(LOAD_SESSIONS)]
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")

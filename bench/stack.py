@@ -72,7 +72,8 @@ class Stack:
         result = subprocess.run(
             [str(PYTHON), "manage.py", *args],
             cwd=ROOT,
-            env=self.env(database),
+            # Seeding a million rows takes longer than a page's query limit.
+            env=self.env(database, DJANGO_DB_STATEMENT_TIMEOUT_MS="0"),
             capture_output=True,
             text=True,
             check=False,

@@ -31,7 +31,7 @@ PER_USER_TABLES = (
     "stretches_clearance",
     "accounts_profile",
     "auth_user",
-    "django_session",
+    "accounts_loginsession",
 )
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 # Below this many rows the planner rightly reads a whole table rather than an index.

@@ -70,3 +70,13 @@ def env_database(name: str, default: str) -> dict:
     if not engine or (engine.endswith("postgresql") and not config.get("NAME")):
         raise ImproperlyConfigured(f"{name} is not a valid database URL (got {raw!r}).")
     return config
+
+
+# Secret keys that appear in examples and old versions of compose.yaml and the Dockerfile:
+# a deployment that copied one would sign its sessions with a key anyone can read.
+PLACEHOLDER_SECRET_MARKERS = ("change-me", "changeme", "placeholder", "not-secret", "insecure")
+
+
+def is_placeholder_secret(value: str) -> bool:
+    lowered = value.lower()
+    return any(marker in lowered for marker in PLACEHOLDER_SECRET_MARKERS)

@@ -17,6 +17,7 @@ from config.env import (
     env_list,
     env_str,
     env_time_zone,
+    is_placeholder_secret,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +31,11 @@ if not SECRET_KEY:
             "(set DJANGO_DEBUG=true for local development)."
         )
     SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
+elif not DEBUG and is_placeholder_secret(SECRET_KEY):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is a placeholder from an example; set a long random value: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -67,6 +73,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TimezoneMiddleware",
     "accounts.middleware.SlidingSessionMiddleware",
+    "accounts.middleware.PrivatePagesMiddleware",
     # Last, so a lockout answers before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -99,6 +106,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+    # A query stuck behind a long lock (a migration, a manual ALTER) fails fast with a 503
+    # instead of tying up every worker thread; 0 means no limit (for a big migrate).
+    DATABASE_STATEMENT_TIMEOUT_MS = env_int("DJANGO_DB_STATEMENT_TIMEOUT_MS", 15_000)
+    DATABASE_LOCK_TIMEOUT_MS = env_int("DJANGO_DB_LOCK_TIMEOUT_MS", 2_000)
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS} "
+        f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+    )
     DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME") or None}
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 10
@@ -137,12 +152,54 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "lib.client.client_address"
+
+# How many reverse proxies in front of the app append to X-Forwarded-For (lib/client.py).
+# 0: the header is ignored and the socket's address is the client's.
+TRUSTED_PROXY_HOPS = env_int("DJANGO_TRUSTED_PROXY_HOPS", 0)
+
+# Attempts per client address per hour, counted in the database (accounts/throttle.py) so
+# every worker sees them. Sign-up is the slowest: it is the page that says whether a
+# username is taken.
+THROTTLE_LOGIN_PER_HOUR = env_int("DJANGO_THROTTLE_LOGIN_PER_HOUR", 30, minimum=1)
+THROTTLE_SIGNUP_PER_HOUR = env_int("DJANGO_THROTTLE_SIGNUP_PER_HOUR", 10, minimum=1)
+THROTTLE_PASSWORD_RESET_PER_HOUR = env_int("DJANGO_THROTTLE_PASSWORD_RESET_PER_HOUR", 5, minimum=1)
+
+# Mail (password resets, address checks): printed to the console in development, sent
+# through an SMTP server in production.
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_mail_backend = env_str(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else SMTP_BACKEND,
+)
+_mail_options = {}
+if _mail_backend == SMTP_BACKEND:
+    _mail_options = {
+        "host": env_str("DJANGO_EMAIL_HOST", "localhost"),
+        "port": env_int("DJANGO_EMAIL_PORT", 25, minimum=1),
+        "username": env_str("DJANGO_EMAIL_HOST_USER"),
+        "password": env_str("DJANGO_EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("DJANGO_EMAIL_USE_SSL", False),
+        "timeout": 10,
+    }
+    if _mail_options["use_tls"] and _mail_options["use_ssl"]:
+        raise ImproperlyConfigured("Set only one of DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL.")
+MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "EaseBack <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A reset link works once (it is tied to the password it replaces) and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("DJANGO_PASSWORD_RESET_SECONDS", 3600, minimum=60)
 
 # Sessions end after two weeks without a visit: accounts.middleware.SlidingSessionMiddleware
 # pushes the expiry on at most once an hour, so a page view does not write the session.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 14 * 24 * 3600, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = False
+# Login sessions carry their user's id in an indexed column (accounts.models.LoginSession),
+# so signing one user out everywhere does not read anyone else's sessions.
+SESSION_ENGINE = "accounts.sessions"
+# Flash messages live in the session: no cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -198,6 +255,8 @@ SECURE_CSP = {
 }
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# The container's own health check asks over plain HTTP from inside; it carries no cookie.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 
+from lib.text import PlainTextField
 from stretches.models import Clearance
 from stretches.screening import QUESTIONS, Answer, Tier, flagged
 
@@ -128,7 +129,7 @@ class ClearanceForm(forms.Form):
         label="Date they told you the stretches are fine",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    note = forms.CharField(
+    note = PlainTextField(
         label="Note (optional)",
         required=False,
         max_length=500,

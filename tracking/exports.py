@@ -4,10 +4,12 @@ CSV layout: one file, one header row, one row per record. The ``record`` column 
 what the row is (``session``, ``screening``, ``clearance`` or ``peg``); columns that do
 not apply to that kind of record are left empty. Sessions come first (oldest first),
 then screenings, then clearances, then the weekly PEG-3 answers (the ``week`` and
-``peg_*`` columns, added at the end so earlier columns keep their places). List values are joined with "; " (stop signals) or
-written as a JSON object (screening answers). Text that a spreadsheet would run as a
-formula (starting with = + - @, a tab or a carriage return) is prefixed with an
-apostrophe.
+``peg_*`` columns, added at the end so earlier columns keep their places). List values
+are joined with "; " (stop signals) or written as a JSON object (screening answers).
+Every text cell is quoted, and any part of a cell that a spreadsheet would run as a
+formula (= + - @ at the start of the cell or after a separator inside it: , ; | a tab or
+a line break, as a spreadsheet with another list separator splits it) gets an
+apostrophe in front.
 
 JSON layout: ``{"format", "version", "exported_at", "time_zone", "sessions": [...],
 "screenings": [...], "clearances": [...], "peg": [...]}``; each PEG-3 record holds the
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -60,7 +63,10 @@ CSV_COLUMNS = [
     "peg_activity",
     "peg_score",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A formula may start the cell or any piece of it that a spreadsheet with another list
+# separator (";" in much of Europe, tab, "|") splits off; spaces and quotes before the
+# sign do not stop it. Full-width signs are read as formulas by some spreadsheets too.
+FORMULA_PIECE = re.compile(r"(^|[,;|\t\r\n])([\s\"']*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> str | None:
@@ -157,15 +163,16 @@ def _pegs(user):
 
 
 def csv_safe(value) -> str | int:
-    """Spreadsheet-safe cell: text that would run as a formula gets a leading apostrophe."""
+    """Spreadsheet-safe cell: every piece of text that would run as a formula gets an apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return value
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    text = FORMULA_PIECE.sub(r"\1\2'", str(value))
+    # A leading tab or carriage return is dropped by some spreadsheets before they look.
+    return "'" + text if text.startswith(("\t", "\r")) else text
 
 
 class _Echo:
@@ -186,7 +193,7 @@ def _csv_row(kind: str, record: dict) -> list:
 
 
 def csv_lines(user, tz: ZoneInfo) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_NONNUMERIC)
     yield writer.writerow(CSV_COLUMNS)
     for session in _sessions(user):
         yield writer.writerow(_csv_row("session", session_record(session, tz)))

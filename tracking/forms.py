@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
+from lib.text import PlainTextField
 from stretches.models import Exercise, StopSignal
 from stretches.progression import DOUBLE_LEG
 from tracking.models import (
@@ -90,7 +91,7 @@ class SessionForm(forms.Form):
         label="Pain from your previous session lasted more than 2 hours",
         required=False,
     )
-    note = forms.CharField(
+    note = PlainTextField(
         label="Note (optional)",
         required=False,
         max_length=500,

@@ -91,5 +91,7 @@ def param_values(*, session_pk: int, user_pk: int, slug: str) -> dict[str, str]:
         # Admin change pages use the first row of their own model, see fill().
         "object_id": str(session_pk),
         "id": str(user_pk),
+        # Links from mails: a wrong token gets the "link no longer works" page.
+        "uidb64": "MQ",
         "token": "no-such-token",
     }

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session as LoginSession
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import LoginSession
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db

@@ -149,7 +149,11 @@ def test_a_double_clicked_sign_up_answers_both_clicks_as_the_first_did():
     }
     for round_ in range(10):
         form["username"] = f"twice-{round_}"
-        clients = [Client(raise_request_exception=False) for _ in range(2)]
+        # One person per round, each from their own address (sign-ups are throttled per address).
+        clients = [
+            Client(raise_request_exception=False, REMOTE_ADDR=f"203.0.113.{round_}")
+            for _ in range(2)
+        ]
 
         results = in_threads(2, lambda i, c=clients: c[i].post("/accounts/signup/", form))
 

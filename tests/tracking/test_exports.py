@@ -135,7 +135,7 @@ def test_exports_stream_as_attachments_that_are_never_cached(
 
 def test_empty_account_gets_a_csv_with_its_header_row(client, kiri):
     text = body(client.get("/progress/export.csv"))
-    assert text == ",".join(CSV_COLUMNS) + "\r\n"
+    assert text == ",".join(f'"{name}"' for name in CSV_COLUMNS) + "\r\n"
 
 
 def test_empty_account_gets_valid_json_with_empty_lists(client, kiri):
