@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("stretches.urls")),
     path("", include("tracking.urls")),
     path("", include("tracking.progress_urls")),
+    path("", include("pwa.urls")),
 ]
 
 handler500 = "config.views.server_error"
