@@ -210,3 +210,37 @@ def test_no_javascript_log_still_works(browser, live_server, settings):
         assert Session.objects.filter(user=user).count() == 1
     finally:
         context.close()
+
+
+def test_a_new_version_waits_for_the_reload_prompt_and_never_interrupts_the_timer(
+    page, monkeypatch
+):
+    user = make_user("uma")
+    visit_today_online(page, user)
+    page.get_by_role("button", name="Start guided timer").first.click()
+    timer = page.locator("[data-timer]")
+    timer.get_by_role("button", name="Start", exact=True).click()
+
+    # A release: the worker's version changes while a hold is running.
+    monkeypatch.setattr("pwa.views.worker_version", lambda: "0123456789abcdef")
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    page.wait_for_function("navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+
+    prompt = page.locator("[data-update-ready]")
+    page.wait_for_timeout(1500)
+    expect(prompt).to_be_hidden()  # never in the middle of a timer
+    expect(timer.get_by_role("button", name="Pause")).to_be_visible()
+    timer.get_by_role("button", name="Stop and log").click()
+    expect(prompt).to_be_visible()
+    prompt.get_by_role("button", name="Reload to update").click()
+
+    page.wait_for_function(
+        "caches.keys().then(k => k.includes('easeback-static-0123456789abcdef') && k.length <= 3)"
+    )
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function(HAS_COPY_OF_TODAY)  # today's copy, now with the new files
+    expect(prompt).to_be_hidden()
+    names = page.evaluate("caches.keys()")
+    assert [n for n in names if n.startswith("easeback-static-")] == [
+        "easeback-static-0123456789abcdef"
+    ]
