@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import uuid
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -16,9 +17,8 @@ from accounts.models import Profile
 from pwa.owner import offline_owner
 from stretches.models import Screening
 from stretches.screening import Verdict
-from tests.conftest import PASSWORD, all_no, make_screening, make_user, session_post
+from tests.conftest import PASSWORD, all_no, make_screening, session_post
 from tests.hardening.checks import check_csp, check_security_headers, parse_csp
-from tests.hardening.conftest import production, production_settings  # noqa: F401 (fixtures)
 from tracking.models import Session
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +69,8 @@ def test_maskable_icons_have_no_transparent_corners():
         width, height, colour_type = png_size(path)
         assert width == height
         if colour_type == 6:
-            import zlib
-
-            data = open(path, "rb").read()
+            with open(path, "rb") as image:
+                data = image.read()
             chunks, at = b"", 8
             while at < len(data):
                 length = struct.unpack(">I", data[at : at + 4])[0]
@@ -262,9 +261,7 @@ def test_a_signed_out_phone_keeps_its_session(client, user):
     assert not Session.objects.exists()
 
 
-def test_a_session_queued_by_someone_else_is_never_stored_in_this_account(
-    client, user, other_user
-):
+def test_a_session_queued_by_someone_else_is_never_stored_in_this_account(client, user, other_user):
     client.force_login(other_user)
 
     response = client.post(QUEUED, queued_post(user))
