@@ -14,4 +14,11 @@ class ProfileModelBackend(ModelBackend):
             user = get_user_model()._default_manager.select_related("profile").get(pk=user_id)
         except get_user_model().DoesNotExist:
             return None
-        return user if self.user_can_authenticate(user) else None
+        if not self.user_can_authenticate(user):
+            return None
+        if not hasattr(user, "profile"):
+            # Staff made with createsuperuser have none yet; every signed-in page needs one.
+            from accounts.services import profile_for
+
+            profile_for(user)
+        return user

@@ -2,6 +2,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session as LoginSession
 from django.db import transaction
+from django.db.models import F
 
 from accounts.models import Profile
 
@@ -12,6 +13,22 @@ def create_account(*, username: str, password: str, time_zone: str):
         user = get_user_model().objects.create_user(username=username, password=password)
         Profile.objects.create(user=user, time_zone=time_zone)
     return user
+
+
+def data_changed(user) -> None:
+    """Every write to a user's records or profile calls this: cached pages key on it."""
+    Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
+
+
+def save_profile(profile: Profile, fields: list[str]) -> None:
+    """Save the named settings and retire every cached page made from the old ones.
+
+    Only ``fields`` are written: the version and any safety state on the row were
+    possibly changed by another request since this copy was read.
+    """
+    with transaction.atomic():
+        profile.save(update_fields=fields)
+        data_changed(profile.user)
 
 
 def profile_for(user) -> Profile:

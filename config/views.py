@@ -6,6 +6,8 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.middleware import DATABASE_UNREACHABLE, database_unavailable_response
+
 
 @never_cache
 @require_GET
@@ -20,12 +22,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500 handler; a lost database answers 503 with a page that says to try again.
+    """500 handler; a lost database connection answers 503 with a page that says to try again.
+
+    Only a lost connection: an IntegrityError or ProgrammingError is a bug or a race the
+    view should have handled, and stays a 500.
 
     Rendered without a RequestContext, so it needs neither the database nor a user.
     """
-    exc = sys.exc_info()[1]
-    if isinstance(exc, DatabaseError):
-        body = loader.get_template("503.html").render({})
-        return HttpResponse(body, status=503, headers={"Retry-After": "30"})
+    if isinstance(sys.exc_info()[1], DATABASE_UNREACHABLE):
+        return database_unavailable_response()
     return HttpResponse(loader.get_template("500.html").render({}), status=500)

@@ -10,7 +10,6 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.services import profile_for
 from stretches.models import Screening
 from stretches.screening import (
     ClearanceFacts,
@@ -42,7 +41,8 @@ def gate_decision(user, screening: Screening | None = None, *, lookup: bool = Tr
     """The gate for ``user`` now, and the latest screening it was judged on."""
     if lookup:
         screening = latest_screening(user)
-    profile = profile_for(user)
+    # The profile is loaded with the user (accounts' auth backend makes sure it exists).
+    profile = user.profile
     facts = clearance = None
     if screening is not None:
         facts = ScreeningFacts(screening.pk, screening.taken_at, screening.verdict_enum)
@@ -69,7 +69,6 @@ def exercise_gate(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             if getattr(request, "htmx", False):
                 return HttpResponseClientRedirect("/screening/")
             return redirect("screening")
-        request.gate_screening = screening
         return view(request, *args, **kwargs)
 
     # Marked so a test can walk the URL patterns and find every gated view.

@@ -7,6 +7,15 @@ from stretches import progression
 from stretches.screening import Verdict, triggered_by
 
 
+class StopSignal(models.TextChoices):
+    """Signals asked after every session (SPEC 1.5); any one pauses the programme."""
+
+    NUMBNESS = "numbness", "Numbness or tingling that got worse"
+    SHARP_PAIN = "sharp_pain", "Sharp or shooting pain instead of a gentle stretch"
+    CRAMP = "cramp", "Muscle cramping or spasm"
+    LASTING_PAIN = "lasting_pain", "Pain from the last session lasted more than 2 hours"
+
+
 class Exercise(models.Model):
     """One stretch of the catalogue: the text a user reads and its hold/rep rule."""
 

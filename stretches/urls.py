@@ -7,5 +7,4 @@ urlpatterns = [
     path("stretches/<slug:slug>/", views.stretch_detail, name="stretch-detail"),
     path("screening/", views.screening, name="screening"),
     path("screening/clearance/", views.record_clearance, name="screening-clearance"),
-    path("today/", views.today, name="today"),
 ]

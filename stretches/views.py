@@ -1,21 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import StartDateForm
-from accounts.services import profile_for
 from stretches.forms import FIELD_PREFIX, ClearanceForm, ScreeningForm
-from stretches.gate import exercise_gate, gate_decision
-from stretches.models import Clearance, Exercise, Screening
-from stretches.plan import build_plan
+from stretches.gate import gate_decision
+from stretches.models import Clearance, Exercise, Screening, StopSignal
 from stretches.screening import QUESTIONS, GateReason, Tier, Verdict, triggered_by
-from tracking.forms import SessionForm
-from tracking.models import StopSignal
-from tracking.views import log_form_context, weekly_checkin_due
 
 REASON_FOR_GATE = {
     GateReason.NO_SCREENING: Screening.Reason.FIRST,
@@ -37,7 +31,7 @@ def stretch_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def screening(request: HttpRequest) -> HttpResponse:
-    profile = profile_for(request.user)
+    profile = request.user.profile
     decision, latest = gate_decision(request.user)
     stop_signal_pause = decision.reason is GateReason.STOP_SIGNAL
     labels = dict(StopSignal.choices)
@@ -115,7 +109,7 @@ def _result(request, latest: Screening, profile, context) -> HttpResponse:
 @login_required
 @require_POST
 def record_clearance(request: HttpRequest) -> HttpResponse:
-    profile = profile_for(request.user)
+    profile = request.user.profile
     decision, latest = gate_decision(request.user)
     if (
         latest is None
@@ -140,35 +134,15 @@ def record_clearance(request: HttpRequest) -> HttpResponse:
             "clearance_form": form,
         }
         return render(request, "stretches/screening_result.html", context, status=400)
-    with transaction.atomic():
-        Clearance.objects.create(
-            user=request.user,
-            screening=latest,
-            cleared_on=form.cleaned_data["cleared_on"],
-            note=form.cleaned_data["note"],
-        )
+    try:
+        with transaction.atomic():
+            Clearance.objects.create(
+                user=request.user,
+                screening=latest,
+                cleared_on=form.cleaned_data["cleared_on"],
+                note=form.cleaned_data["note"],
+            )
+    except IntegrityError:
+        pass  # a double-clicked submit: the first click recorded it; answer as it did
     messages.success(request, "Clearance recorded. Your plan is open again.")
     return redirect("today")
-
-
-@exercise_gate
-@require_GET
-def today(request: HttpRequest) -> HttpResponse:
-    profile = profile_for(request.user)
-    if profile.programme_start is None:
-        return render(
-            request,
-            "stretches/today_start.html",
-            {"form": StartDateForm(today=profile.local_today())},
-        )
-    plan = build_plan(profile)
-    if request.htmx and request.GET.get("part") == "done":
-        return render(request, "stretches/today.html#done-today", {"plan": plan})
-    form = SessionForm.for_plan(plan)
-    context = {
-        "plan": plan,
-        "prescription": plan.prescription,
-        "checkin_week": weekly_checkin_due(request.user, plan.prescription.week),
-        **log_form_context(form, plan),
-    }
-    return render(request, "stretches/today.html", context)

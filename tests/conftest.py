@@ -10,11 +10,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.services import create_account
+from accounts.services import create_account, data_changed
 from stretches.models import Exercise, Screening
 from stretches.screening import QUESTIONS, Verdict
 from tracking.models import Session, Sides
-from tracking.services import data_changed
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # the test itself (fixtures, assertions) are still plain synchronous code.
@@ -94,7 +93,7 @@ def make_session(
         has_stop_signal=bool(stop),
         **defaults,
     )
-    data_changed(user)  # as tracking.services does for every write
+    data_changed(user)  # as the services do for every write
     return session
 
 

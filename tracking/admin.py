@@ -1,10 +1,9 @@
 from django.contrib import admin
 
+from accounts.services import data_changed
 from tracking.models import Session, WeeklyCheckin
-from tracking.services import data_changed
 
 
-@admin.register(Session)
 class DataChangedAdmin(admin.ModelAdmin):
     """Staff edits also bump the owner's data version, so cached pages follow them."""
 
@@ -23,6 +22,7 @@ class DataChangedAdmin(admin.ModelAdmin):
             data_changed(user)
 
 
+@admin.register(Session)
 class SessionAdmin(DataChangedAdmin):
     list_display = (
         "user",
@@ -35,6 +35,9 @@ class SessionAdmin(DataChangedAdmin):
     list_filter = ("exercise", "has_stop_signal")
     raw_id_fields = ("user",)
     date_hierarchy = "performed_at"
+    # A stop signal pauses the programme only through tracking.services; an admin form
+    # that could add or remove one would bypass that.
+    readonly_fields = ("stop_signals", "has_stop_signal")
 
 
 @admin.register(WeeklyCheckin)

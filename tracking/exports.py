@@ -30,20 +30,18 @@ from tracking.models import Session
 CHUNK_SIZE = 500
 FORMAT_VERSION = 1
 
+# A session's columns: what the user recorded (one list, on the model), the exercise's
+# name beside its slug, and the hold the plan prescribed.
+SESSION_COLUMNS = [
+    "id",
+    *Session.RECORDED_FIELDS[:2],
+    "exercise_name",
+    *Session.RECORDED_FIELDS[2:],
+    "hold_seconds_target",
+]
 CSV_COLUMNS = [
     "record",
-    "id",
-    "performed_at",
-    "exercise",
-    "exercise_name",
-    "sides",
-    "reps_per_side",
-    "hold_seconds",
-    "hold_seconds_target",
-    "pain_before",
-    "pain_after",
-    "stop_signals",
-    "note",
+    *SESSION_COLUMNS,
     "taken_at",
     "verdict",
     "reason",
@@ -62,19 +60,17 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str | None:
 
 
 def session_record(session: Session, tz: ZoneInfo) -> dict:
-    return {
-        "id": session.pk,
+    shown = {
         "performed_at": _local(session.performed_at, tz),
         "exercise": session.exercise.slug,
         "exercise_name": session.exercise.name,
-        "sides": session.sides,
-        "reps_per_side": session.reps_per_side,
-        "hold_seconds": session.hold_seconds,
-        "hold_seconds_target": session.hold_seconds_target,
-        "pain_before": session.pain_before,
-        "pain_after": session.pain_after,
         "stop_signals": list(session.stop_signals),
-        "note": session.note,
+    }
+    return {
+        **{
+            name: shown[name] if name in shown else getattr(session, name)
+            for name in SESSION_COLUMNS
+        },
         "created_at": _local(session.created_at, tz),
         "updated_at": _local(session.updated_at, tz),
     }

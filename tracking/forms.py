@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
-from stretches.models import Exercise
+from stretches.models import Exercise, StopSignal
 from stretches.progression import DOUBLE_LEG
 from tracking.models import (
     HOLD_MAX,
@@ -16,8 +16,8 @@ from tracking.models import (
     REPS_MAX,
     REPS_MIN,
     CheckinAnswer,
+    Session,
     Sides,
-    StopSignal,
 )
 
 BACKDATE_LIMIT = timedelta(days=7)
@@ -77,9 +77,6 @@ class SessionForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={"invalid": "Enter the hold in whole seconds, from 1 to 120."},
     )
-    hold_seconds_target = forms.IntegerField(
-        required=False, min_value=HOLD_MIN, max_value=HOLD_MAX, widget=forms.HiddenInput
-    )
     pain_before = pain_field("Pain before the session")
     pain_after = pain_field("Pain after the session")
     stop_signals = forms.MultipleChoiceField(
@@ -129,7 +126,6 @@ class SessionForm(forms.Form):
             "sides": sides,
             "reps_per_side": item.reps,
             "hold_seconds": item.hold_target,
-            "hold_seconds_target": item.hold_target,
         }
         return cls(
             data,
@@ -160,18 +156,12 @@ class SessionForm(forms.Form):
         return cleaned
 
     def service_kwargs(self) -> dict:
+        """Exactly what ``tracking.services.log_session`` takes besides the user."""
         data = self.cleaned_data
-        return {
-            "exercise": data["exercise"],
-            "sides": data["sides"],
-            "reps_per_side": data["reps_per_side"],
-            "hold_seconds": data["hold_seconds"],
-            "hold_seconds_target": data.get("hold_seconds_target"),
-            "pain_before": data["pain_before"],
-            "pain_after": data["pain_after"],
-            "stop_signals": data["all_stop_signals"],
-            "note": data.get("note", ""),
-        }
+        kwargs = {name: data[name] for name in Session.RECORDED_FIELDS if name in self.fields}
+        kwargs["stop_signals"] = data["all_stop_signals"]
+        kwargs["client_token"] = data["client_token"]
+        return kwargs
 
 
 class PerformedAtMixin(forms.Form):
@@ -230,6 +220,24 @@ class EditSessionForm(SessionForm):
         cleaned = super().clean()
         cleaned["all_stop_signals"] = list(cleaned.get("stop_signals") or [])
         return cleaned
+
+    @staticmethod
+    def initial_for(session) -> dict:
+        initial = {name: getattr(session, name) for name in Session.RECORDED_FIELDS}
+        initial["performed_at"] = timezone.localtime(session.performed_at).replace(
+            second=0, microsecond=0
+        )
+        initial["exercise"] = session.exercise.slug
+        initial["version"] = session.version
+        return initial
+
+    def service_kwargs(self) -> dict:
+        """Exactly what ``tracking.services.update_session`` takes besides the session."""
+        data = self.cleaned_data
+        kwargs = {name: data[name] for name in Session.RECORDED_FIELDS}
+        kwargs["stop_signals"] = data["all_stop_signals"]
+        kwargs["version"] = data["version"]
+        return kwargs
 
 
 class CheckinForm(forms.Form):

@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from stretches.models import Exercise
+from stretches.models import Exercise, StopSignal
 
 PAIN_MIN, PAIN_MAX = 0, 10
 REPS_MIN, REPS_MAX = 1, 10
@@ -17,16 +17,22 @@ class Sides(models.TextChoices):
     BOTH = "both", "Both legs together"
 
 
-class StopSignal(models.TextChoices):
-    """Signals asked after every session (SPEC 1.5); any one pauses the programme."""
-
-    NUMBNESS = "numbness", "Numbness or tingling that got worse"
-    SHARP_PAIN = "sharp_pain", "Sharp or shooting pain instead of a gentle stretch"
-    CRAMP = "cramp", "Muscle cramping or spasm"
-    LASTING_PAIN = "lasting_pain", "Pain from the last session lasted more than 2 hours"
-
-
 class Session(models.Model):
+    # What a person records about a session, in one place: the log forms return exactly
+    # these, the services store them and the exports write them out. The prescribed hold
+    # is not among them: the server computes it from the plan, never reads it from a form.
+    RECORDED_FIELDS = (
+        "performed_at",
+        "exercise",
+        "sides",
+        "reps_per_side",
+        "hold_seconds",
+        "pain_before",
+        "pain_after",
+        "stop_signals",
+        "note",
+    )
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stretch_sessions"
     )

@@ -2,7 +2,6 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import Case, Count, F, IntegerField, Max, Sum, Value, When, Window
 from django.db.models.functions import Greatest, RowNumber, TruncDate
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,11 +12,12 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Profile
 from accounts.services import profile_for
+from lib.cache import cached_for_user
 from stretches.models import Screening
 from stretches.progression import MORNING, programme_week
 from tracking import charts, exports, trends
 from tracking.models import Session, WeeklyCheckin
-from tracking.views import weekly_checkin_due
+from tracking.today import weekly_checkin_due
 
 
 def daily_numbers(user, tz: ZoneInfo) -> tuple[list[trends.DayStats], dict[date, int]]:
@@ -96,33 +96,13 @@ def _range_links(current: trends.Range) -> list[dict]:
     ]
 
 
-PROGRESS_CACHE_SECONDS = 6 * 3600
-
-
 def progress_parts(profile: Profile, range_: trends.Range) -> tuple[trends.Trends, str]:
-    """The trends and the rendered charts fragment, cached per user and data version.
+    """The trends and the rendered charts fragment, cached per user, data version and day.
 
-    The key holds everything the result depends on: the profile's data_version (bumped
-    with every session or check-in write), the local day, the time zone, the phase and
-    the start date. Each worker keeps its own copy; none can serve a stale one, because
-    every request reads the version fresh from the database. The fragment holds no
-    CSRF token or nonce, so it is safe to share between requests.
+    The fragment holds no CSRF token or nonce, so it is safe to share between requests.
     """
-    key = ":".join(
-        str(part)
-        for part in (
-            "progress-v1",
-            profile.user_id,
-            profile.data_version,
-            range_.value,
-            profile.local_today(),
-            profile.time_zone,
-            profile.phase,
-            profile.programme_start,
-        )
-    )
-    cached = cache.get(key)
-    if cached is None:
+
+    def compute() -> tuple[trends.Trends, str]:
         result = trends_for(profile.user, profile, range_)
         context = {
             "trends": result,
@@ -130,10 +110,9 @@ def progress_parts(profile: Profile, range_: trends.Range) -> tuple[trends.Trend
             "pain_chart": charts.pain_chart(result.days),
             "morning_chart": charts.morning_chart(result.days),
         }
-        fragment = render_to_string("tracking/progress.html#charts", context)
-        cached = (result, fragment)
-        cache.set(key, cached, PROGRESS_CACHE_SECONDS)
-    return cached
+        return result, render_to_string("tracking/progress.html#charts", context)
+
+    return cached_for_user(profile, "progress-v2", compute, extra=(range_.value,))
 
 
 @login_required

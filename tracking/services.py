@@ -10,17 +10,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Profile
-from stretches.models import Exercise
-from tracking.models import Session, StopSignal, WeeklyCheckin
+from accounts.services import data_changed
+from stretches.models import Exercise, StopSignal
+from tracking.models import Session, WeeklyCheckin
 
 
 class StaleEdit(Exception):
     """The session changed since the form was opened (another tab or device saved first)."""
-
-
-def data_changed(user) -> None:
-    """Every write to a user's sessions or check-ins calls this: cached pages key on it."""
-    Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
 
 
 def _pause_programme(user, stop_signals: list[str]) -> None:
@@ -77,16 +73,7 @@ def log_session(
     return session, created
 
 
-EDITABLE_FIELDS = (
-    "performed_at",
-    "exercise",
-    "sides",
-    "reps_per_side",
-    "hold_seconds",
-    "pain_before",
-    "pain_after",
-    "note",
-)
+EDITABLE_FIELDS = tuple(name for name in Session.RECORDED_FIELDS if name != "stop_signals")
 
 
 def update_session(

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from tracking import views
+from tracking import today, views
 
 urlpatterns = [
-    path("today/log/", views.log, name="log-session"),
+    path("today/", today.today, name="today"),
+    path("today/log/", today.log, name="log-session"),
     path("sessions/", views.session_list, name="session-list"),
     path("sessions/new/", views.session_new, name="session-new"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session-edit"),
     path("sessions/<int:pk>/delete/", views.session_delete, name="session-delete"),
-    path("checkin/", views.checkin, name="checkin"),
+    path("checkin/", today.checkin, name="checkin"),
 ]

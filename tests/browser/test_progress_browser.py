@@ -20,7 +20,7 @@ def demo(settings):
     settings.DEBUG = True  # seed_demo is a development command and refuses otherwise
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.DEBUG = False
-    from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME
+    from tracking.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME
 
     return DEMO_USERNAME, DEMO_PASSWORD
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from accounts.forms import PROGRAMME_START_MAX_AGE
 from accounts.models import Profile, time_zone_choices
-from stretches.models import Clearance, Exercise, Screening
+from stretches.models import Clearance, Exercise, Screening, StopSignal
 from stretches.progression import DOUBLE_LEG, Phase
 from stretches.screening import (
     EMERGENCY_QUESTION_IDS,
@@ -28,7 +28,7 @@ from stretches.screening import (
 )
 from tests.conftest import make_screening, make_session, make_user
 from tests.hardening.conftest import FIGURES
-from tracking.models import Session, Sides, StopSignal
+from tracking.models import Session, Sides
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -136,7 +136,6 @@ def session_fields(**extra) -> st.SearchStrategy:
         sides=field(st.sampled_from(Sides.values)),
         reps_per_side=field(st.integers(-1, 12).map(str)),
         hold_seconds=field(st.integers(-1, 130).map(str)),
-        hold_seconds_target=field(st.integers(-1, 130).map(str)),
         pain_before=field(PAIN),
         pain_after=field(PAIN),
         stop_signals=st.lists(st.one_of(st.sampled_from(StopSignal.values), JUNK), max_size=3),
@@ -209,7 +208,8 @@ def test_sign_up_form_survives_generated_input():
     def checked_submit(data):
         response = submit(data)
         if response.status_code == 302:  # an account was made: its password met the rules
-            user = User.objects.get(username=data["username"])
+            # Django stores the NFKC form of the name ("𝟘" is saved as "0").
+            user = User.objects.get(username=User.normalize_username(data["username"]))
             validate_password(data["password1"], user)
             assert len(data["password1"]) >= 8
         return response

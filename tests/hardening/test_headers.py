@@ -153,6 +153,18 @@ def test_server_error_sends_headers_and_our_500_page(production, settings):
 
 
 @pytest.mark.urls("tests.hardening.urls_faults")
+@pytest.mark.parametrize("url", ["/test-only/integrity/", "/test-only/query-bug/"])
+def test_a_database_bug_is_a_500_not_a_database_outage(production, url):
+    # Only a lost connection means "try again later"; a constraint or query error is ours.
+    response = Client(raise_request_exception=False).get(url, secure=True)
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "Retry-After" not in response.headers
+    assert SECRET_DETAIL not in response.text
+
+
+@pytest.mark.urls("tests.hardening.urls_faults")
 @pytest.mark.parametrize("debug", [False, True])
 def test_unreachable_database_in_a_view_answers_503_with_headers(production, settings, debug):
     settings.DEBUG = debug

@@ -6,13 +6,18 @@ import threading
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from tests.conftest import make_session, make_user, session_post
+from stretches.models import Clearance
+from stretches.screening import Verdict
+from tests.conftest import make_screening, make_session, make_user, session_post
 from tests.hardening.conftest import FIGURES
 from tracking.models import Session
 
+User = get_user_model()
 THREADS = 20
 ROUNDS = 50
 
@@ -131,3 +136,44 @@ def test_simultaneous_edits_of_one_version_let_exactly_one_win():
         session.refresh_from_db()
         assert session.version == 2
         assert session.pain_after == winners[0] % 11
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_double_clicked_sign_up_answers_both_clicks_as_the_first_did():
+    form = {
+        "username": "twice",
+        "password1": "calm-Stretch-42",
+        "password2": "calm-Stretch-42",
+        "time_zone": "UTC",
+    }
+    for round_ in range(10):
+        form["username"] = f"twice-{round_}"
+        clients = [Client(raise_request_exception=False) for _ in range(2)]
+
+        results = in_threads(2, lambda i, c=clients: c[i].post("/accounts/signup/", form))
+
+        assert [r.status_code for r in results] == [302, 302]
+        assert {r.url for r in results} == {"/screening/"}
+        assert User.objects.filter(username=form["username"]).count() == 1
+        for client in clients:  # both tabs are signed in to that one account
+            assert client.get("/screening/").status_code == 200
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_double_clicked_clearance_answers_both_clicks_as_the_first_did():
+    for _ in range(10):
+        user = make_user()
+        make_screening(user, Verdict.CLINICIAN_FIRST)
+        clients = [Client(raise_request_exception=False) for _ in range(2)]
+        for client in clients:
+            client.force_login(user)
+        today = timezone.localdate().isoformat()
+
+        results = in_threads(
+            2, lambda i, c=clients, d=today: c[i].post("/screening/clearance/", {"cleared_on": d})
+        )
+
+        assert [r.status_code for r in results] == [302, 302]
+        assert Clearance.objects.filter(user=user).count() == 1

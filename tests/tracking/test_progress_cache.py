@@ -84,3 +84,20 @@ def test_todays_plan_follows_a_catalogue_edit_at_once(client, amy):
     client.get("/today/")
     Exercise.objects.filter(slug="morning-in-bed").update(name="Gentle wake-up stretch")
     assert "Gentle wake-up stretch" in client.get("/today/").content.decode()
+
+
+def test_saving_the_account_settings_retires_cached_pages(signed_in, user):
+    before = user.profile.data_version
+    form = {
+        "time_zone": "Europe/London",
+        "programme_start": user.profile.programme_start.isoformat(),
+        "phase": "acute",
+        "desk_work": "",
+        "sciatica_side": "",
+    }
+
+    assert signed_in.post("/account/", form).status_code == 302
+
+    user.profile.refresh_from_db()
+    assert user.profile.data_version == before + 1
+    assert "Acute flare" in signed_in.get("/today/").content.decode()

@@ -1,4 +1,4 @@
-"""Today's plan for a signed-in user: the database side of ``progression``."""
+"""Today's plan for a signed-in user: the database side of ``stretches.progression``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.cache import cache
 from django.db.models import F, Q
 
 from accounts.models import Profile
+from lib.cache import cached_for_user
 from stretches.models import Exercise
 from stretches.progression import (
     STAGES,
@@ -101,6 +101,13 @@ class TodayPlan:
     def main(self) -> ItemToday:
         return self.items[0]
 
+    def target_for(self, exercise: Exercise) -> int | None:
+        """The hold prescribed today for ``exercise``; None when it is not in today's plan."""
+        for entry in self.items:
+            if entry.item.slug == exercise.slug:
+                return entry.item.hold_target
+        return None
+
 
 def catalogue_rules() -> dict[str, Exercise]:
     """The stretches by slug, with only what plans and log forms read (not the long texts)."""
@@ -112,15 +119,10 @@ def catalogue_rules() -> dict[str, Exercise]:
     }
 
 
-PLAN_CACHE_SECONDS = 6 * 3600
-
-
 def build_plan(profile: Profile) -> TodayPlan:
-    """Today's plan, cached per user and data version like the progress page.
+    """Today's plan, cached per user, data version and local day.
 
-    The key holds all the plan reads: the profile's data_version (bumped by every
-    session write), the local day, the profile's settings and the catalogue's rules,
-    so an admin edit or a new session is seen on the very next request in any worker.
+    The catalogue's rules are part of the key, so an admin edit is seen at once too.
     """
     catalogue = catalogue_rules()
     today = profile.local_today()
@@ -128,26 +130,9 @@ def build_plan(profile: Profile) -> TodayPlan:
         (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps) for e in catalogue.values()
     )
     fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
-    key = ":".join(
-        str(part)
-        for part in (
-            "plan-v1",
-            profile.user_id,
-            profile.data_version,
-            today,
-            profile.time_zone,
-            profile.programme_start,
-            profile.phase,
-            profile.desk_work,
-            profile.sciatica_side,
-            fingerprint,
-        )
+    return cached_for_user(
+        profile, "plan-v2", lambda: _compute_plan(profile, catalogue, today), extra=(fingerprint,)
     )
-    plan = cache.get(key)
-    if plan is None:
-        plan = _compute_plan(profile, catalogue, today)
-        cache.set(key, plan, PLAN_CACHE_SECONDS)
-    return plan
 
 
 def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date) -> TodayPlan:
@@ -214,3 +199,10 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
             .first()
         )
     return TodayPlan(prescription, items, today, list(reversed(todays)), last)
+
+
+def prescribed_hold(profile: Profile, exercise: Exercise) -> int | None:
+    """Today's prescribed hold for ``exercise``, stored beside a session logged now."""
+    if profile.programme_start is None:
+        return None
+    return build_plan(profile).target_for(exercise)

@@ -1,0 +1,27 @@
+"""One way to cache what a page computes from a user's records.
+
+Every key holds the user, their data version and their local day. The data version is
+bumped in the same transaction as every write to the user's sessions, check-ins, safety
+records or profile (``accounts.services.data_changed``), and each request reads it
+fresh with the user, so a cached value can never outlive the data it was made from in
+any worker; the local day in the key starts a fresh one at the user's midnight.
+"""
+
+from collections.abc import Callable, Hashable
+
+from django.core.cache import cache
+
+CACHE_SECONDS = 6 * 3600
+
+
+def cached_for_user[T](
+    profile, name: str, compute: Callable[[], T], *, extra: tuple[Hashable, ...] = ()
+) -> T:
+    """``compute()``'s result for this user, data version and local day (and ``extra``)."""
+    parts = (name, profile.user_id, profile.data_version, profile.local_today(), *extra)
+    key = ":".join(str(part) for part in parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value

@@ -1,0 +1,44 @@
+"""The sessions admin: a usable list for staff, and no back door around the stop-signal pause."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.conftest import make_session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    admin = get_user_model().objects.create_superuser("admin", "a@example.com", "admin-Pass-91")
+    client.force_login(admin)
+    return client
+
+
+def test_the_session_list_has_columns_and_filters(staff_client, user):
+    make_session(user, pain_before=6, pain_after=2)
+
+    response = staff_client.get("/admin/tracking/session/")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    for column in ("column-performed_at", "column-pain_before", "column-has_stop_signal"):
+        assert column in text
+    assert 'id="changelist-filter"' in text
+
+
+def test_the_add_form_asks_for_a_user_id_not_a_list_of_every_user(staff_client, user, other_user):
+    text = staff_client.get("/admin/tracking/session/add/").content.decode()
+
+    assert 'class="vForeignKeyRawIdAdminField"' in text
+    assert "mallory" not in text  # no <option> per user
+
+
+def test_stop_signals_cannot_be_changed_in_the_admin(staff_client, user):
+    session = make_session(user, stop_signals=["cramp"])
+    url = f"/admin/tracking/session/{session.pk}/change/"
+
+    text = staff_client.get(url).content.decode()
+
+    assert 'name="stop_signals"' not in text
+    assert 'name="has_stop_signal"' not in text
