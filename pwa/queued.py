@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from accounts.services import profile_for
 from pwa.owner import is_offline_owner
 from stretches.gate import GATE_MESSAGES, gate_decision
-from stretches.plan import build_plan
 from tracking.forms import BACKDATE_LIMIT, SessionForm
+from tracking.plan import build_plan
 from tracking.services import log_session
 
 STOP_SIGNAL_SAVED = (
@@ -80,10 +80,11 @@ def log_queued(request: HttpRequest) -> JsonResponse:
             message="This session was not saved: " + " ".join(problems),
             errors=form.errors.get_json_data(),
         )
+    # service_kwargs carries performed_at (this form has the field) and the client token;
+    # the prescribed hold is the server's, as for every session.
     session, created = log_session(
         user=request.user,
-        performed_at=form.cleaned_data["performed_at"],
-        client_token=form.cleaned_data["client_token"],
+        hold_seconds_target=plan.target_for(form.cleaned_data["exercise"]),
         **form.service_kwargs(),
     )
     # The session is stored whatever the gate says now; the gate decides what comes next

@@ -177,7 +177,8 @@ def test_owner_marker_differs_per_person_and_is_empty_for_visitors(client, user,
 
 
 def test_a_queued_session_is_stored_at_the_time_it_was_saved_on_the_phone(signed_in, user):
-    data = queued_post(user, pain_before="6", pain_after="4")
+    # A hidden target sent by the phone is ignored: the prescribed hold is the server's.
+    data = queued_post(user, pain_before="6", pain_after="4", hold_seconds_target="55")
 
     response = signed_in.post(QUEUED, data)
 
@@ -187,6 +188,7 @@ def test_a_queued_session_is_stored_at_the_time_it_was_saved_on_the_phone(signed
     assert session.performed_at.isoformat() == data["performed_at"]
     assert (session.pain_before, session.pain_after) == (6, 4)
     assert str(session.client_token) == data["client_token"]
+    assert session.hold_seconds_target == 15  # foundation, first week: the range's lower end
 
 
 def test_a_queued_session_sent_again_is_stored_once(signed_in, user):
