@@ -102,10 +102,10 @@ function offerUpdate(worker) {
 function showConnection() {
   const online = navigator.onLine;
   const copy = status.querySelector('[data-offline-copy]');
-  copy.hidden = !servedOffline || online;
+  if (copy) copy.hidden = !servedOffline || online;
   status.querySelector('[data-offline-now]').hidden = servedOffline || online;
   status.querySelector('[data-online-again]').hidden = !servedOffline || !online;
-  if (servedOffline) {
+  if (servedOffline && copy) {
     const day = new Date().toLocaleDateString('en-CA'); // YYYY-MM-DD
     const time = copy.querySelector('[data-updated-time]');
     if (status.dataset.updatedDay !== day) time.textContent = time.dataset.otherDay;

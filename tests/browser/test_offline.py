@@ -192,6 +192,27 @@ def test_a_stop_signal_pause_that_started_while_offline_is_shown_after_sync(page
     assert page.evaluate(HAS_COPY_OF_TODAY) is False
 
 
+def test_a_stop_signal_logged_offline_stops_the_timer_at_once_and_pauses_after_sync(page):
+    user = make_user("vera")
+    visit_today_online(page, user)
+    page.context.set_offline(True)
+    page.reload()
+    page.get_by_label("Sharp or shooting pain instead of a gentle stretch").check()
+
+    log_offline(page, 4, 6)
+
+    expect(page.locator("[data-offline-pause]")).to_contain_text("please stop stretching for now")
+    expect(page.get_by_role("button", name="Start guided timer")).to_have_count(0)
+    page.reload()  # still paused on the copy, until the server has it
+    expect(page.locator("[data-offline-pause]")).to_be_visible()
+    expect(page.locator("[data-timer-start]").first).to_be_hidden()
+    page.context.set_offline(False)
+    page.wait_for_url("**/screening/")
+    session = Session.objects.get(user=user)
+    assert session.stop_signals == ["sharp_pain"]
+    assert Profile.objects.get(user=user).last_stop_signal_at is not None
+
+
 def test_no_javascript_log_still_works(browser, live_server, settings):
     from tests.browser.support import static_files_unhashed
 

@@ -66,7 +66,6 @@ self.addEventListener('fetch', (event) => {
 self.addEventListener('message', (event) => {
   const message = event.data || {};
   if (message.type === 'skip-waiting') self.skipWaiting();
-  if (message.type === 'refresh-today') event.waitUntil(refreshToday().catch(() => {}));
 });
 
 self.addEventListener('sync', (event) => {
