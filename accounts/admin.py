@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.models import Profile
-from accounts.services import data_changed
+from lib.cache import data_changed
 
 
 @admin.register(Profile)

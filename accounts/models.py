@@ -38,10 +38,6 @@ class Profile(models.Model):
     sciatica_side = models.CharField(
         max_length=8, choices=SciaticaSide.choices, default=SciaticaSide.NONE, blank=True
     )
-    # Set by tracking.services when a session reports a stop signal; a screening
-    # taken afterwards is what lifts the pause, so deleting that session cannot.
-    last_stop_signal_at = models.DateTimeField(null=True, blank=True)
-    last_stop_signals = models.JSONField(default=list, blank=True)
     # Bumped in the same transaction as every write to the user's sessions or check-ins
     # (tracking.services). Cached progress is keyed by it, and every request reads the
     # profile fresh, so a new session shows on the very next page load in any worker.

@@ -2,9 +2,9 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session as LoginSession
 from django.db import transaction
-from django.db.models import F
 
 from accounts.models import Profile
+from lib.cache import data_changed
 
 
 def create_account(*, username: str, password: str, time_zone: str):
@@ -13,11 +13,6 @@ def create_account(*, username: str, password: str, time_zone: str):
         user = get_user_model().objects.create_user(username=username, password=password)
         Profile.objects.create(user=user, time_zone=time_zone)
     return user
-
-
-def data_changed(user) -> None:
-    """Every write to a user's records or profile calls this: cached pages key on it."""
-    Profile.objects.filter(user=user).update(data_version=F("data_version") + 1)
 
 
 def save_profile(profile: Profile, fields: list[str]) -> None:

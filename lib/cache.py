@@ -9,7 +9,9 @@ any worker; the local day in the key starts a fresh one at the user's midnight.
 
 from collections.abc import Callable, Hashable
 
+from django.apps import apps
 from django.core.cache import cache
+from django.db.models import F
 
 CACHE_SECONDS = 6 * 3600
 
@@ -25,3 +27,18 @@ def cached_for_user[T](
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def data_changed(user) -> None:
+    """Every write to a user's records or profile calls this, in the same transaction.
+
+    The profile is looked up by name so that every app can call this without importing
+    ``accounts`` (the apps import one another in one direction only).
+    """
+    profile_model = apps.get_model("accounts", "Profile")
+    profile_model.objects.filter(user=user).update(data_version=F("data_version") + 1)
+    # The request goes on with this user: what it reads next must not come from the
+    # cache entries the write just retired.
+    loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
+    if loaded is not None:
+        loaded.refresh_from_db(fields=["data_version"])

@@ -4,16 +4,32 @@ from django.db import models
 from django.urls import reverse
 
 from stretches import progression
-from stretches.screening import Verdict, triggered_by
+from stretches.screening import (
+    EMERGENCY_QUESTION_IDS,
+    Answer,
+    Trigger,
+    Verdict,
+    flagged,
+    triggered_by,
+)
 
 
 class StopSignal(models.TextChoices):
     """Signals asked after every session (SPEC 1.5); any one pauses the programme."""
 
     NUMBNESS = "numbness", "Numbness or tingling that got worse"
+    SPREADING = (
+        "spreading",
+        "Pain spreading below the knee, or new numbness or weakness in a leg or foot",
+    )
     SHARP_PAIN = "sharp_pain", "Sharp or shooting pain instead of a gentle stretch"
     CRAMP = "cramp", "Muscle cramping or spasm"
     LASTING_PAIN = "lasting_pain", "Pain from the last session lasted more than 2 hours"
+
+    @classmethod
+    def asks_emergency_questions_first(cls, signals) -> bool:
+        """Worsening numbness or spreading pain: the emergency questions come straight away."""
+        return bool({cls.NUMBNESS, cls.SPREADING} & set(signals))
 
 
 class Exercise(models.Model):
@@ -34,6 +50,11 @@ class Exercise(models.Model):
     hold_min_seconds = models.PositiveSmallIntegerField()
     hold_max_seconds = models.PositiveSmallIntegerField()
     reps = models.PositiveSmallIntegerField(help_text="Reps per leg (per set for double-leg).")
+    both_legs = models.BooleanField(
+        default=False,
+        help_text="Both legs at once: holds are capped at "
+        f"{progression.MAX_DOUBLE_LEG_HOLD_SECONDS} s and it unlocks only when earned.",
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -48,7 +69,7 @@ class Exercise(models.Model):
                 name="exercise_hold_at_most_60s",
             ),
             models.CheckConstraint(
-                condition=~models.Q(slug=progression.DOUBLE_LEG)
+                condition=models.Q(both_legs=False)
                 | models.Q(hold_max_seconds__lte=progression.MAX_DOUBLE_LEG_HOLD_SECONDS),
                 name="exercise_double_leg_hold_at_most_30s",
             ),
@@ -65,7 +86,7 @@ class Exercise(models.Model):
         return reverse("stretch-detail", args=[self.slug])
 
     def clean(self) -> None:
-        cap = progression.hold_cap(self.slug)
+        cap = self.hold_cap
         errors = {}
         if self.hold_max_seconds is not None and self.hold_max_seconds > cap:
             errors["hold_max_seconds"] = f"The hold for this stretch is capped at {cap} seconds."
@@ -87,9 +108,13 @@ class Exercise(models.Model):
             raise ValidationError(errors)
 
     @property
+    def hold_cap(self) -> int:
+        return progression.hold_cap(self.both_legs)
+
+    @property
     def rule(self) -> progression.ExerciseRule:
         return progression.ExerciseRule(
-            self.slug, self.hold_min_seconds, self.hold_max_seconds, self.reps
+            self.slug, self.hold_min_seconds, self.hold_max_seconds, self.reps, self.both_legs
         )
 
 
@@ -100,6 +125,8 @@ class Screening(models.Model):
         FIRST = "first", "Before first use"
         DUE = "due", "Every 28 days"
         STOP_SIGNAL = "stop_signal", "After a stop signal"
+        SEVERE_PAIN = "severe_pain", "After severe pain"
+        EMERGENCY_CHECK = "emergency_check", "Emergency questions after severe pain"
         RETAKE = "retake", "Retaken by the user"
 
     user = models.ForeignKey(
@@ -109,6 +136,8 @@ class Screening(models.Model):
     answers = models.JSONField()
     verdict = models.CharField(max_length=16, choices=[(v.value, v.label) for v in Verdict])
     reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.RETAKE)
+    # Findings from the safety record that this screening added (stretches.screening.Trigger).
+    triggers = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -131,16 +160,37 @@ class Screening(models.Model):
     def yes_questions(self):
         return triggered_by(self.answers)
 
+    @property
+    def trigger_texts(self) -> list[str]:
+        return [Trigger(t).text for t in self.triggers if t in Trigger.__members__.values()]
+
+    @property
+    def flags(self) -> frozenset[str]:
+        """What a clearance for this screening is given for: flagged answers and findings."""
+        return frozenset(flagged(self.answers)) | frozenset(self.triggers)
+
+    @property
+    def emergency_all_no(self) -> bool:
+        return all(self.answers.get(qid) in (Answer.NO, False) for qid in EMERGENCY_QUESTION_IDS)
+
 
 class Clearance(models.Model):
     """The user's record that a doctor or clinician has seen and cleared them."""
 
+    class ClearedBy(models.TextChoices):
+        GP = "gp", "My GP"
+        PHYSIOTHERAPIST = "physio", "A physiotherapist"
+        OTHER_DOCTOR = "doctor", "Another doctor"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clearances"
     )
+    # The latest screening it answers; ``covers`` lists every flag it was given for.
     screening = models.OneToOneField(Screening, on_delete=models.CASCADE, related_name="clearance")
+    cleared_by = models.CharField(max_length=8, choices=ClearedBy.choices, blank=True)
     cleared_on = models.DateField()
     note = models.CharField(max_length=500, blank=True)
+    covers = models.JSONField(default=list)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -148,3 +198,63 @@ class Clearance(models.Model):
 
     def __str__(self) -> str:
         return f"Cleared on {self.cleared_on}"
+
+
+class ExaminationConfirmation(models.Model):
+    """The user's word that a doctor examined them after an emergency result (SPEC 1.4)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="examinations"
+    )
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="examinations")
+    examined_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"Examined on {self.examined_on}"
+
+
+class SafetyEvent(models.Model):
+    """A stop signal, a pain rise or a severe score, stamped when it was logged.
+
+    Editing or deleting the session later does not remove it (a correction within
+    CORRECTION_WINDOW does, except for a stop signal, which is never taken back), so a
+    setback or a pause cannot be undone by rewriting the record.
+    """
+
+    class Kind(models.TextChoices):
+        STOP_SIGNAL = "stop_signal", "Stop signal"
+        PAIN_RISE = "pain_rise", "Pain rose after a session"
+        SEVERE_PAIN = "severe_pain", "Severe pain"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_events"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    day = models.DateField(help_text="The session's day, in the user's time zone.")
+    reported_on = models.DateField(help_text="The user's local day when it was reported.")
+    recorded_at = models.DateTimeField()
+    signals = models.JSONField(default=list, blank=True)
+    rise = models.SmallIntegerField(default=0)
+    # The session it came from (tracking's), by id only: stretches does not import tracking.
+    session_ref = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["user", "kind", "day"], name="safety_event_user_kind_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["stop_signal", "pain_rise", "severe_pain"]),
+                name="safety_event_kind_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.day}"
+
+    def signal_labels(self) -> list[str]:
+        labels = dict(StopSignal.choices)
+        return [labels[s] for s in self.signals if s in labels]

@@ -10,10 +10,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.services import create_account, data_changed
+from accounts.services import create_account
 from stretches.models import Exercise, Screening
-from stretches.screening import QUESTIONS, Verdict
+from stretches.screening import QUESTIONS, Answer, Verdict
 from tracking.models import Session, Sides
+from tracking.services import stamp_history
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # the test itself (fixtures, assertions) are still plain synchronous code.
@@ -33,8 +34,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def all_no() -> dict[str, bool]:
-    return {q.id: False for q in QUESTIONS}
+def all_no() -> dict[str, str]:
+    return {q.id: Answer.NO.value for q in QUESTIONS}
 
 
 def make_user(
@@ -93,7 +94,7 @@ def make_session(
         has_stop_signal=bool(stop),
         **defaults,
     )
-    data_changed(user)  # as the services do for every write
+    stamp_history(user, [session])  # stamped and versioned as logging does
     return session
 
 

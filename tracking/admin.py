@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.services import data_changed
+from lib.cache import data_changed
 from tracking.models import Session, WeeklyCheckin
 
 

@@ -104,10 +104,24 @@ class SessionForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, catalogue: dict[str, Exercise], ask_lasting_pain: bool, **kwargs):
+    def __init__(
+        self,
+        *args,
+        catalogue: dict[str, Exercise],
+        ask_lasting_pain: bool,
+        locked: frozenset[str] = frozenset(),
+        daily_cap: int | None = None,
+        sessions_on=None,
+        **kwargs,
+    ):
         kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
+        # Exercises not yet earned (the double-leg stretch), and the acute flare's daily cap
+        # with a way to count the sessions already logged on a day.
+        self.locked = locked
+        self.daily_cap = daily_cap
+        self.sessions_on = sessions_on
         self.fields["exercise"].choices = [(slug, ex.name) for slug, ex in catalogue.items()]
         self.fields["exercise"].error_messages["invalid_choice"] = "Choose a stretch from the list."
         if not ask_lasting_pain:
@@ -130,7 +144,9 @@ class SessionForm(forms.Form):
         return cls(
             data,
             catalogue=catalogue,
-            ask_lasting_pain=plan.last_session is not None,
+            ask_lasting_pain=False,  # asked on its own above the timer (tracking.today)
+            daily_cap=plan.prescription.daily_cap,
+            sessions_on=lambda day: len(plan.todays_sessions),
             initial=initial,
         )
 
@@ -144,6 +160,26 @@ class SessionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         exercise, sides = cleaned.get("exercise"), cleaned.get("sides")
+        if exercise is not None and exercise.slug in self.locked and self._exercise_changed():
+            self.add_error(
+                "exercise",
+                f"{exercise.name} is not unlocked yet: it opens once it is earned (see "
+                "today's plan).",
+            )
+        hold = cleaned.get("hold_seconds")
+        if exercise is not None and hold is not None and hold > exercise.hold_cap:
+            self.add_error(
+                "hold_seconds",
+                f"Holds for {exercise.name} are capped at {exercise.hold_cap} seconds. "
+                "Log the time up to the cap.",
+            )
+        if self.daily_cap is not None and self.sessions_on is not None:
+            day = self._local_day(cleaned)
+            if day is not None and self.sessions_on(day) >= self.daily_cap:
+                raise forms.ValidationError(
+                    f"During an acute flare the plan allows at most {self.daily_cap} sessions "
+                    "a day, and that day already has them. Rest is part of settling a flare."
+                )
         if exercise is not None and sides:
             if exercise.slug == DOUBLE_LEG and sides != Sides.BOTH:
                 self.add_error("sides", "The double-leg stretch works both legs together.")
@@ -154,6 +190,13 @@ class SessionForm(forms.Form):
             signals.append(StopSignal.LASTING_PAIN.value)
         cleaned["all_stop_signals"] = signals
         return cleaned
+
+    def _exercise_changed(self) -> bool:
+        return True
+
+    def _local_day(self, cleaned):
+        when = cleaned.get("performed_at")
+        return timezone.localtime(when).date() if when else timezone.localdate()
 
     def service_kwargs(self) -> dict:
         """Exactly what ``tracking.services.log_session`` takes besides the user."""
@@ -209,6 +252,10 @@ class EditSessionForm(SessionForm):
         self.fields[
             "stop_signals"
         ].help_text = "A stop signal already recorded stays recorded; you can add one you forgot."
+
+    def _exercise_changed(self) -> bool:
+        exercise = self.cleaned_data.get("exercise")
+        return exercise is not None and exercise.pk != self.session.exercise_id
 
     def clean_performed_at(self) -> datetime:
         value = self.cleaned_data["performed_at"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from stretches.models import Exercise, StopSignal
+from stretches.progression import SETBACK_PAIN_RISE
 
 PAIN_MIN, PAIN_MAX = 0, 10
 REPS_MIN, REPS_MAX = 1, 10
@@ -15,6 +16,18 @@ class Sides(models.TextChoices):
     RIGHT = "right", "Right leg"
     LEFT_AND_RIGHT = "left_right", "Left and right, one at a time"
     BOTH = "both", "Both legs together"
+
+
+# stretches.progression.is_setback in SQL: a stop signal, or pain after at least
+# SETBACK_PAIN_RISE above before.
+SETBACK = models.Q(has_stop_signal=True) | models.Q(
+    pain_after__gte=models.F("pain_before") + SETBACK_PAIN_RISE
+)
+
+
+class SessionQuerySet(models.QuerySet):
+    def setbacks(self):
+        return self.filter(SETBACK)
 
 
 class Session(models.Model):
@@ -54,6 +67,8 @@ class Session(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SessionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-performed_at", "-id"]
         indexes = [
@@ -69,8 +84,7 @@ class Session(models.Model):
             models.Index(
                 fields=["user", "performed_at"],
                 name="session_user_setback",
-                condition=models.Q(has_stop_signal=True)
-                | models.Q(pain_after__gte=models.F("pain_before") + 2),
+                condition=SETBACK,
             ),
         ]
         constraints = [

@@ -6,21 +6,26 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Q
+from django.db.models import Count, Max, Sum
+from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
 from lib.cache import cached_for_user
-from stretches.models import Exercise
+from stretches.models import Exercise, StopSignal
 from stretches.progression import (
-    STAGES,
+    LYING_KNEE_TO_CHEST,
+    MAX_ACUTE_SESSIONS_PER_DAY,
     STANDING_HUG_EVERY_HOURS,
-    UNLOCK_WINDOW_DAYS,
+    DayFacts,
     Frequency,
+    Phase,
     PlanItem,
     Prescription,
-    SessionFact,
     prescription_for,
+    programme_rules,
 )
+from stretches.safety import setbacks_since
+from tracking import trends
 from tracking.models import Session
 
 
@@ -35,12 +40,7 @@ class ItemToday:
     exercise: Exercise
     done_today: int
     done_this_week: int
-
-    @property
-    def remaining(self) -> int:
-        if self.item.frequency is Frequency.PER_WEEK:
-            return max(0, self.item.times_max - self.done_this_week)
-        return max(0, self.item.times - self.done_today)
+    all_today: int  # every session today, whichever stretch (the acute flare's cap counts these)
 
     @property
     def frequency_text(self) -> str:
@@ -51,6 +51,8 @@ class ItemToday:
             return "Once a day, before you get out of bed"
         if item.frequency is Frequency.WORK_BREAKS:
             return f"Every {STANDING_HUG_EVERY_HOURS} hours during desk work"
+        if item.frequency is Frequency.SHARED_DAILY:
+            return f"Part of your {item.times} sessions a day in total"
         return f"{item.times} session{'s' if item.times != 1 else ''} a day"
 
     @property
@@ -60,6 +62,8 @@ class ItemToday:
             return f"{self.done_this_week} done this week (aim for {item.times}-{item.times_max})"
         if item.frequency is Frequency.WORK_BREAKS:
             return f"{self.done_today} done today"
+        if item.frequency is Frequency.SHARED_DAILY:
+            return f"{min(self.all_today, item.times)} of {item.times} done today, all stretches"
         return f"{min(self.done_today, item.times)} of {item.times} done today"
 
     @property
@@ -75,6 +79,8 @@ class ItemToday:
     def complete(self) -> bool:
         if self.item.frequency is Frequency.PER_WEEK:
             return self.done_this_week >= self.item.times
+        if self.item.frequency is Frequency.SHARED_DAILY:
+            return self.all_today >= self.item.times
         return self.done_today >= self.item.times
 
 
@@ -87,15 +93,29 @@ class TodayPlan:
     last_session: object | None
 
     @property
+    def asks_lasting_pain(self) -> bool:
+        """Before the day's first session: did the last session's pain last over 2 hours?"""
+        return not self.todays_sessions and self.last_session is not None
+
+    @property
+    def daily_cap_reached(self) -> bool:
+        cap = self.prescription.daily_cap
+        return cap is not None and len(self.todays_sessions) >= cap
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return programme_rules()
+
+    @property
+    def stop_signals(self) -> list[str]:
+        return [label for _, label in StopSignal.choices]
+
+    @property
     def next_item(self) -> ItemToday | None:
         for entry in self.items:
             if entry.item.frequency is not Frequency.WORK_BREAKS and not entry.complete:
                 return entry
         return None
-
-    @property
-    def stage_rules(self):
-        return list(STAGES.values())
 
     @property
     def main(self) -> ItemToday:
@@ -114,7 +134,7 @@ def catalogue_rules() -> dict[str, Exercise]:
     return {
         exercise.slug: exercise
         for exercise in Exercise.objects.only(
-            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps"
+            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps", "both_legs"
         )
     }
 
@@ -127,78 +147,117 @@ def build_plan(profile: Profile) -> TodayPlan:
     catalogue = catalogue_rules()
     today = profile.local_today()
     rules = sorted(
-        (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps) for e in catalogue.values()
+        (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps, e.both_legs)
+        for e in catalogue.values()
     )
     fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
     return cached_for_user(
-        profile, "plan-v2", lambda: _compute_plan(profile, catalogue, today), extra=(fingerprint,)
+        profile, "plan-v3", lambda: _compute_plan(profile, catalogue, today), extra=(fingerprint,)
     )
 
 
 def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date) -> TodayPlan:
     """Gather what the rules need in a fixed number of queries and ask them.
 
-    The history is every session of the last 14 days plus every setback since the
-    start: that is all ``prescription_for`` reads, so the query stays small after a
-    year of twice-daily sessions.
+    One row per local day and exercise since the start (a year of twice-daily sessions is
+    a few hundred rows), the stamped setbacks, today's sessions and the last one.
     """
     tz = profile.tzinfo
     start = profile.programme_start
-    window_start = local_midnight(today - timedelta(days=UNLOCK_WINDOW_DAYS - 1), tz)
-    rows = list(
-        Session.objects.filter(user_id=profile.user_id, performed_at__gte=local_midnight(start, tz))
-        .filter(
-            Q(performed_at__gte=window_start)
-            | Q(has_stop_signal=True)
-            | Q(pain_after__gte=F("pain_before") + 2)
-        )
-        .order_by("performed_at")
-    )
     by_id = {exercise.pk: exercise for exercise in catalogue.values()}
-    for row in rows:
-        # The catalogue is already here: no join that would drag its text along per row.
-        row.exercise = by_id[row.exercise_id]
-    facts = [
-        SessionFact(
-            day=row.performed_at.astimezone(tz).date(),
-            exercise=row.exercise.slug,
-            pain_before=row.pain_before,
-            pain_after=row.pain_after,
-            stop_signal=row.has_stop_signal,
+    rows = (
+        Session.objects.filter(user_id=profile.user_id, performed_at__gte=local_midnight(start, tz))
+        .annotate(day=TruncDate("performed_at", tzinfo=tz))
+        .values("day", "exercise_id")
+        .annotate(
+            n=Count("id"),
+            before=Sum("pain_before"),
+            after=Sum("pain_after"),
+            before_max=Max("pain_before"),
+            worst=Max(Greatest("pain_before", "pain_after")),
         )
-        for row in rows
+        .order_by()
+    )
+    per_day: dict[date, list] = {}
+    per_exercise_day: dict[tuple[str, date], int] = {}
+    for row in rows:
+        if row["day"] > today:
+            continue
+        per_day.setdefault(row["day"], []).append(row)
+        slug = by_id[row["exercise_id"]].slug
+        per_exercise_day[slug, row["day"]] = per_exercise_day.get((slug, row["day"]), 0) + row["n"]
+    days = [
+        DayFacts(
+            day=day,
+            sessions=sum(r["n"] for r in group),
+            lying_sessions=sum(
+                r["n"] for r in group if by_id[r["exercise_id"]].slug in LYING_KNEE_TO_CHEST
+            ),
+            before_total=sum(r["before"] for r in group),
+            before_max=max(r["before_max"] for r in group),
+        )
+        for day, group in per_day.items()
     ]
+    stats = [
+        trends.DayStats(
+            day,
+            sum(r["n"] for r in group),
+            sum(r["before"] for r in group),
+            sum(r["after"] for r in group),
+            max(r["before_max"] for r in group),
+            max(r["worst"] for r in group),
+        )
+        for day, group in per_day.items()
+    ]
+    comparison = trends.verdict({s.day: s for s in stats}, start=start, today=today)
     prescription = prescription_for(
         start=start,
         today=today,
         phase=profile.phase_enum,
-        history=facts,
+        days=days,
+        setbacks=setbacks_since(profile.user_id, start),
         rules={slug: exercise.rule for slug, exercise in catalogue.items()},
         desk_work=profile.desk_work,
         sciatica_side=profile.sciatica_side,
+        worsening=comparison.outcome is trends.Outcome.WORSE,
     )
     week_start = today - timedelta(days=today.weekday())
-    items = []
-    for item in prescription.items:
-        days = [f.day for f in facts if f.exercise == item.slug]
-        items.append(
-            ItemToday(
-                item=item,
-                exercise=catalogue[item.slug],
-                done_today=sum(1 for d in days if d == today),
-                done_this_week=sum(1 for d in days if week_start <= d <= today),
-            )
+    all_today = sum(f.sessions for f in days if f.day == today)
+    items = [
+        ItemToday(
+            item=item,
+            exercise=catalogue[item.slug],
+            done_today=per_exercise_day.get((item.slug, today), 0),
+            done_this_week=sum(
+                n
+                for (slug, day), n in per_exercise_day.items()
+                if slug == item.slug and week_start <= day <= today
+            ),
+            all_today=all_today,
         )
-    todays = [row for row, fact in zip(rows, facts, strict=True) if fact.day == today]
-    last = rows[-1] if rows and rows[-1].performed_at >= window_start else None
-    if last is None:
-        last = (
+        for item in prescription.items
+    ]
+    todays = list(
+        Session.objects.filter(
+            user_id=profile.user_id,
+            performed_at__gte=local_midnight(today, tz),
+            performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+        ).order_by("-performed_at", "-id")
+    )
+    for row in todays:
+        # The catalogue is already here: no join that would drag its text along per row.
+        row.exercise = by_id[row.exercise_id]
+    last = (
+        todays[0]
+        if todays
+        else (
             Session.objects.filter(user_id=profile.user_id)
             .select_related("exercise")
-            .order_by("-performed_at")
+            .order_by("-performed_at", "-id")
             .first()
         )
-    return TodayPlan(prescription, items, today, list(reversed(todays)), last)
+    )
+    return TodayPlan(prescription, items, today, todays, last)
 
 
 def prescribed_hold(profile: Profile, exercise: Exercise) -> int | None:
@@ -206,3 +265,26 @@ def prescribed_hold(profile: Profile, exercise: Exercise) -> int | None:
     if profile.programme_start is None:
         return None
     return build_plan(profile).target_for(exercise)
+
+
+def log_limits(profile: Profile, catalogue: dict[str, Exercise]) -> dict:
+    """What the back-dated and edit forms must refuse: exercises not yet earned, and the
+    acute flare's daily cap (counted on the day the session is logged for)."""
+    unlocked = profile.programme_start is not None and (
+        build_plan(profile).prescription.unlock.unlocked
+    )
+    locked = frozenset(
+        slug for slug, exercise in catalogue.items() if exercise.both_legs and not unlocked
+    )
+    if profile.phase_enum is not Phase.ACUTE:
+        return {"locked": locked}
+    tz = profile.tzinfo
+
+    def sessions_on(day: date) -> int:
+        return Session.objects.filter(
+            user_id=profile.user_id,
+            performed_at__gte=local_midnight(day, tz),
+            performed_at__lt=local_midnight(day + timedelta(days=1), tz),
+        ).count()
+
+    return {"locked": locked, "daily_cap": MAX_ACUTE_SESSIONS_PER_DAY, "sessions_on": sessions_on}

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Profile
-from accounts.services import data_changed
+from lib.cache import data_changed
 from stretches.models import Exercise, StopSignal
+from stretches.safety import SessionSafety, correct_session, stamp_session
 from tracking.models import Session, WeeklyCheckin
 
 
@@ -19,12 +19,37 @@ class StaleEdit(Exception):
     """The session changed since the form was opened (another tab or device saved first)."""
 
 
-def _pause_programme(user, stop_signals: list[str]) -> None:
-    # Stamped with the time of logging, not of the session: a back-dated session with
-    # a stop signal still needs a screening taken after it was reported.
-    Profile.objects.filter(user=user).update(
-        last_stop_signal_at=timezone.now(), last_stop_signals=sorted(stop_signals)
+class RefusedSession(ValueError):
+    """A rule the form should have caught: the session is not stored."""
+
+
+def _safety(session: Session) -> SessionSafety:
+    tz = session.user.profile.tzinfo
+    return SessionSafety(
+        session_id=session.pk,
+        day=session.performed_at.astimezone(tz).date(),
+        pain_before=session.pain_before,
+        pain_after=session.pain_after,
+        stop_signals=tuple(session.stop_signals),
     )
+
+
+def _check_caps(exercise: Exercise, hold_seconds: int) -> None:
+    # The last line behind the forms: no stored hold above the exercise's cap.
+    if hold_seconds > exercise.hold_cap:
+        raise RefusedSession(f"hold above the {exercise.hold_cap} s cap of {exercise.slug}")
+
+
+def stamp_history(user, sessions: list[Session]) -> None:
+    """Stamp the safety events of sessions stored in bulk (sample data), as logging would."""
+    for session in sessions:
+        session.user = user
+        stamp_session(
+            user=user,
+            session=_safety(session),
+            reported_on=session.performed_at.astimezone(user.profile.tzinfo).date(),
+        )
+    data_changed(user)
 
 
 def log_session(
@@ -42,11 +67,14 @@ def log_session(
     note: str = "",
     client_token: uuid.UUID,
 ) -> tuple[Session, bool]:
-    """Store one session, once per client token; a stop signal pauses the programme.
+    """Store one session, once per client token, and stamp its safety events.
 
+    A stop signal, a pain rise and a severe score are stamped in the same transaction
+    (``stretches.safety``): a stop signal pauses the programme, a rise is a setback.
     Returns the session and whether it was new. A resubmitted form (double tap, a
     retry on a flaky connection) finds the first one and changes nothing.
     """
+    _check_caps(exercise, hold_seconds)
     signals = sorted({s for s in stop_signals if s in StopSignal.values})
     with transaction.atomic():
         session, created = Session.objects.get_or_create(
@@ -67,9 +95,10 @@ def log_session(
             },
         )
         if created:
+            stamp_session(
+                user=user, session=_safety(session), reported_on=user.profile.local_today()
+            )
             data_changed(user)
-        if created and signals:
-            _pause_programme(user, signals)
     return session, created
 
 
@@ -89,6 +118,11 @@ def update_session(
         raise TypeError(f"not editable: {sorted(unknown)}")
     added = sorted(set(stop_signals) & set(StopSignal.values) - set(session.stop_signals))
     signals = sorted(set(session.stop_signals) | set(added))
+    if "exercise" in changes or "hold_seconds" in changes:
+        _check_caps(
+            changes.get("exercise", session.exercise),
+            changes.get("hold_seconds", session.hold_seconds),
+        )
     with transaction.atomic():
         updated = Session.objects.filter(pk=session.pk, user=session.user, version=version).update(
             **changes,
@@ -99,16 +133,53 @@ def update_session(
         )
         if not updated:
             raise StaleEdit
+        session.refresh_from_db()
+        correct_session(
+            user=session.user,
+            session_id=session.pk,
+            session=_safety(session),
+            logged_at=session.created_at,
+            reported_on=session.user.profile.local_today(),
+        )
         data_changed(session.user)
-        if added:
-            _pause_programme(session.user, added)
-    session.refresh_from_db()
+    return session
+
+
+def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
+    """A stop signal reported after the session was saved: the one-tap "it was sharp or
+    shooting" after a pain rise, or "the pain lasted more than 2 hours" asked before the
+    next day's first session. It pauses the programme like any other."""
+    signals = sorted(set(session.stop_signals) | {signal.value})
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk, user=session.user).update(
+            stop_signals=signals,
+            has_stop_signal=True,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+        session.refresh_from_db()
+        correct_session(
+            user=session.user,
+            session_id=session.pk,
+            session=_safety(session),
+            logged_at=session.created_at,
+            reported_on=session.user.profile.local_today(),
+        )
+        data_changed(session.user)
     return session
 
 
 def delete_session(*, session: Session) -> None:
     with transaction.atomic():
+        session_id = session.pk
         session.delete()
+        correct_session(
+            user=session.user,
+            session_id=session_id,
+            session=None,
+            logged_at=session.created_at,
+            reported_on=session.user.profile.local_today(),
+        )
         data_changed(session.user)
 
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -11,13 +11,19 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.forms import StartDateForm
 from accounts.services import profile_for
 from stretches.gate import exercise_gate
-from stretches.progression import programme_week
+from stretches.models import StopSignal
+from stretches.progression import is_setback, programme_week
+from stretches.screening import SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.plan import TodayPlan, build_plan
-from tracking.services import log_session, save_checkin
+from tracking.services import add_stop_signal, log_session, save_checkin
 
 TODAY = "tracking/today.html"
+# The login session remembers which session the "lasted over 2 hours" question was
+# answered for, and which saved session's pain deserves a word on the next page.
+LASTING_ANSWERED = "lasting_pain_answered_for"
+AFTER_SESSION = "pain_guidance_for"
 
 
 def weekly_checkin_due(user, week: int) -> int | None:
@@ -29,8 +35,38 @@ def weekly_checkin_due(user, week: int) -> int | None:
     return week
 
 
-def _log_form_context(form: SessionForm, plan: TodayPlan) -> dict:
-    return {"plan": plan, "form": form}
+def pain_response(session: Session) -> dict:
+    """SPEC 1.6: what a saved session's pain scores call for, beside or instead of "saved"."""
+    rose = not session.has_stop_signal and is_setback(
+        pain_before=session.pain_before, pain_after=session.pain_after, stop_signal=False
+    )
+    severe = max(session.pain_before, session.pain_after) >= SEVERE_PAIN
+    return {"rose": rose, "severe": severe, "rise": session.pain_after - session.pain_before}
+
+
+def _lasting_question_due(request: HttpRequest, plan: TodayPlan) -> bool:
+    last = plan.last_session
+    return plan.asks_lasting_pain and request.session.get(LASTING_ANSWERED) != last.pk
+
+
+def _form(request: HttpRequest, plan: TodayPlan, data=None) -> SessionForm:
+    form = SessionForm.for_plan(plan, data=data)
+    if data is not None and _lasting_question_due(request, plan):
+        form.add_error(
+            None,
+            "First answer the question above the timer: did the pain from your last session "
+            "last more than 2 hours?",
+        )
+    return form
+
+
+def _context(request: HttpRequest, plan: TodayPlan, form: SessionForm) -> dict:
+    return {
+        "plan": plan,
+        "form": form,
+        "lasting_due": _lasting_question_due(request, plan),
+        "severe_pain": SEVERE_PAIN,
+    }
 
 
 def after_log(request: HttpRequest, session: Session, created: bool) -> HttpResponse:
@@ -44,9 +80,21 @@ def after_log(request: HttpRequest, session: Session, created: bool) -> HttpResp
         if request.htmx:
             return HttpResponseClientRedirect("/screening/")
         return redirect("screening")
-    text = "Session saved." if created else "That session was already saved."
-    messages.success(request, text)
+    response = pain_response(session)
+    if created and (response["rose"] or response["severe"]):
+        request.session[AFTER_SESSION] = session.pk  # the guidance replaces "saved"
+    else:
+        messages.success(
+            request, "Session saved." if created else "That session was already saved."
+        )
     return redirect("today")
+
+
+def _guidance_session(request: HttpRequest):
+    pk = request.session.pop(AFTER_SESSION, None)
+    if pk is None:
+        return None
+    return Session.objects.filter(pk=pk, user=request.user).select_related("exercise").first()
 
 
 @exercise_gate
@@ -62,9 +110,12 @@ def today(request: HttpRequest) -> HttpResponse:
     plan = build_plan(profile)
     if request.htmx and request.GET.get("part") == "done":
         return render(request, TODAY + "#done-today", {"plan": plan})
+    guided = _guidance_session(request)
     context = {
         "checkin_week": weekly_checkin_due(request.user, plan.prescription.week),
-        **_log_form_context(SessionForm.for_plan(plan), plan),
+        "guidance": guided,
+        "response": pain_response(guided) if guided else None,
+        **_context(request, plan, _form(request, plan)),
     }
     return render(request, TODAY, context)
 
@@ -76,7 +127,7 @@ def log(request: HttpRequest) -> HttpResponse:
     if profile.programme_start is None:
         return redirect("today")
     plan = build_plan(profile)
-    form = SessionForm.for_plan(plan, data=request.POST)
+    form = _form(request, plan, data=request.POST)
     if form.is_valid():
         session, created = log_session(
             user=request.user,
@@ -89,22 +140,68 @@ def log(request: HttpRequest) -> HttpResponse:
         # The save bumped the profile's data version: read it again for a fresh plan.
         profile.refresh_from_db(fields=["data_version"])
         fresh = build_plan(profile)
+        response = pain_response(session)
         context = {
             "saved": session,
             "saved_again": not created,
-            **_log_form_context(SessionForm.for_plan(fresh), fresh),
+            "guidance": session if created and (response["rose"] or response["severe"]) else None,
+            "response": response,
+            **_context(request, fresh, _form(request, fresh)),
         }
         response = render(request, TODAY + "#log-form", context)
         response["HX-Trigger"] = "session-logged"
         return response
     if request.htmx:
-        return render(request, TODAY + "#log-form", _log_form_context(form, plan))
+        return render(request, TODAY + "#log-form", _context(request, plan, form))
     messages.error(request, "The session was not saved: please correct the marked fields.")
     context = {
         "checkin_week": weekly_checkin_due(request.user, plan.prescription.week),
-        **_log_form_context(form, plan),
+        **_context(request, plan, form),
     }
     return render(request, TODAY, context, status=400)
+
+
+@exercise_gate
+@require_POST
+def lasting_pain(request: HttpRequest) -> HttpResponse:
+    """Asked before the day's first session: a yes is a stop signal of the last session."""
+    profile = profile_for(request.user)
+    if profile.programme_start is None:
+        return redirect("today")
+    plan = build_plan(profile)
+    answer = request.POST.get("lasting")
+    if not plan.asks_lasting_pain or answer not in ("yes", "no"):
+        if answer not in ("yes", "no"):
+            messages.error(request, "Please answer yes or no.")
+        return redirect("today")
+    last = plan.last_session
+    request.session[LASTING_ANSWERED] = last.pk
+    if answer == "yes":
+        add_stop_signal(session=last, signal=StopSignal.LASTING_PAIN)
+        messages.warning(
+            request,
+            "Thank you. Pain that lasts more than 2 hours after a session is a stop signal, so "
+            "the programme is paused for today. Please read the guidance.",
+        )
+        return redirect("screening")
+    return redirect("today")
+
+
+@login_required
+@require_POST
+def sharp_pain(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one tap after a pain rise: "it was sharp or shooting" adds a stop signal.
+
+    Not behind the gate: reporting a stop signal must always be possible.
+    """
+    session = get_object_or_404(Session, pk=pk, user=request.user)
+    add_stop_signal(session=session, signal=StopSignal.SHARP_PAIN)
+    messages.warning(
+        request,
+        "Thank you for telling us. Sharp or shooting pain is a stop signal, so the programme "
+        "is paused for today. Please read the guidance.",
+    )
+    return redirect("screening")
 
 
 @login_required

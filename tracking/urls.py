@@ -5,6 +5,8 @@ from tracking import today, views
 urlpatterns = [
     path("today/", today.today, name="today"),
     path("today/log/", today.log, name="log-session"),
+    path("today/lasting-pain/", today.lasting_pain, name="lasting-pain"),
+    path("sessions/<int:pk>/sharp/", today.sharp_pain, name="session-sharp"),
     path("sessions/", views.session_list, name="session-list"),
     path("sessions/new/", views.session_new, name="session-new"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session-edit"),

@@ -10,7 +10,7 @@ from accounts.services import profile_for
 from stretches.gate import exercise_gate
 from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
-from tracking.plan import catalogue_rules, prescribed_hold
+from tracking.plan import catalogue_rules, log_limits, prescribed_hold
 from tracking.services import StaleEdit, delete_session, log_session, update_session
 from tracking.today import after_log
 
@@ -38,7 +38,10 @@ def session_new(request: HttpRequest) -> HttpResponse:
     catalogue = catalogue_rules()
     has_previous = Session.objects.filter(user=request.user).exists()
     form = BackdatedSessionForm(
-        request.POST or None, catalogue=catalogue, ask_lasting_pain=has_previous
+        request.POST or None,
+        catalogue=catalogue,
+        ask_lasting_pain=has_previous,
+        **log_limits(profile, catalogue),
     )
     if request.method == "POST" and form.is_valid():
         session, created = log_session(
@@ -69,6 +72,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
         session=session,
         catalogue=catalogue,
         initial=EditSessionForm.initial_for(session),
+        locked=log_limits(profile_for(request.user), catalogue)["locked"],
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -23,7 +23,9 @@ from stretches.screening import (
     EMERGENCY_QUESTION_IDS,
     QUESTIONS,
     QUESTIONS_BY_ID,
+    Answer,
     Verdict,
+    emergency_verdict,
     verdict,
 )
 from tests.conftest import make_screening, make_session, make_user
@@ -241,7 +243,7 @@ def test_screening_form_survives_generated_input():
     user = make_user()
     client = Client()
     client.force_login(user)
-    answers = {f"q_{q.id}": field(st.sampled_from(["yes", "no"])) for q in QUESTIONS}
+    answers = {f"q_{q.id}": field(st.sampled_from(["yes", "no", "unsure"])) for q in QUESTIONS}
     strategy = st.tuples(
         form_data(step=field(st.sampled_from(["emergency", "rest", "all"])), **answers),
         st.dictionaries(
@@ -253,12 +255,14 @@ def test_screening_form_survives_generated_input():
         for screening in Screening.objects.all():
             assert screening.verdict in Verdict.__members__.values()
             assert set(screening.answers) <= set(QUESTIONS_BY_ID)
-            assert all(isinstance(v, bool) for v in screening.answers.values())
+            assert set(screening.answers.values()) <= set(Answer)
+            answers = {qid: Answer(a) for qid, a in screening.answers.items()}
             if set(screening.answers) == set(QUESTIONS_BY_ID):
-                assert screening.verdict == verdict(screening.answers)
-            else:  # the emergency-only step stores only an emergency
-                assert screening.verdict == Verdict.EMERGENCY
-                assert any(screening.answers.get(q) for q in EMERGENCY_QUESTION_IDS)
+                assert screening.verdict == verdict(answers)
+            else:  # the emergency-only step stores only what blocks
+                assert set(screening.answers) == set(EMERGENCY_QUESTION_IDS)
+                assert screening.verdict == emergency_verdict(answers)
+                assert screening.verdict in (Verdict.EMERGENCY, Verdict.URGENT)
 
     explore(
         "screening /screening/",

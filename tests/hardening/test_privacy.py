@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session as LoginSession
 from django.db import models
 from django.test import Client
 
-from stretches.models import Clearance
+from stretches.models import Clearance, ExaminationConfirmation
 from stretches.screening import Verdict
 from tests.conftest import PASSWORD, make_screening, make_session, make_user
 from tests.hardening.conftest import FIGURES
@@ -56,8 +56,13 @@ def give_every_kind_of_row(user, settings) -> None:
     """A row in every table that can hold this user's data."""
     make_session(user)
     make_session(user, pain_before=7, pain_after=6)
+    make_session(user, pain_before=3, pain_after=8)  # a stamped pain rise and severe score
     urgent = make_screening(user, Verdict.URGENT)
     Clearance.objects.create(user=user, screening=urgent, cleared_on=urgent.taken_at.date())
+    emergency = make_screening(user, Verdict.EMERGENCY)
+    ExaminationConfirmation.objects.create(
+        user=user, screening=emergency, examined_on=emergency.taken_at.date()
+    )
     make_screening(user)
     WeeklyCheckin.objects.create(user=user, week=2, movement="better", sleep="same")
     group = Group.objects.create(name=f"group-of-{user.username}")

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from accounts.services import create_account
 from stretches.models import Screening
-from stretches.screening import QUESTIONS, Verdict
+from stretches.screening import QUESTIONS, Answer, Verdict
 from tracking.demo import sample_sessions
 from tracking.models import Session, WeeklyCheckin
+from tracking.services import stamp_history
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "stretch-demo-2026"
@@ -44,13 +45,16 @@ class Command(BaseCommand):
             Screening.objects.create(
                 user=user,
                 taken_at=timezone.now() - timedelta(days=3),
-                answers={q.id: False for q in QUESTIONS},
+                answers={q.id: Answer.NO.value for q in QUESTIONS},
                 verdict=Verdict.CLEAR.value,
                 reason=Screening.Reason.DUE,
             )
             days = (today - start).days  # today is left for the user to log
-            Session.objects.bulk_create(
-                sample_sessions(user, start=start, days=days, tz=profile.tzinfo)
+            stamp_history(
+                user,
+                Session.objects.bulk_create(
+                    sample_sessions(user, start=start, days=days, tz=profile.tzinfo)
+                ),
             )
             for week, (movement, sleep) in enumerate(
                 [

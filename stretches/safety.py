@@ -1,0 +1,289 @@
+"""The safety record in the database: what the gate reads, and every write to it.
+
+Reads turn rows into ``stretches.screening`` facts; writes go through the functions here,
+each in one transaction with ``data_changed`` so every cached page and gate decision is
+retired at once. Tracking reports what happened in a session through ``stamp_session``;
+nothing here imports tracking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from lib.cache import cached_for_user, data_changed
+from stretches.models import (
+    Clearance,
+    ExaminationConfirmation,
+    SafetyEvent,
+    Screening,
+    StopSignal,
+)
+from stretches.progression import Setback, SetbackKind, is_setback
+from stretches.screening import (
+    SEVERE_PAIN,
+    SEVERE_WINDOW_DAYS,
+    STOP_SIGNAL_REPEAT_DAYS,
+    Answer,
+    ClearanceFacts,
+    ConfirmationFacts,
+    GateDecision,
+    SafetyRecord,
+    ScreeningFacts,
+    StopSignalFacts,
+    Trigger,
+    Verdict,
+    may_exercise,
+    pending_clearance,
+    verdict,
+)
+
+# A session edited or deleted this soon after it was logged is a correction: its pain
+# rise and severe score are judged again. A stop signal is never taken back.
+CORRECTION_WINDOW = timedelta(minutes=10)
+
+
+def _facts(screening: Screening) -> ScreeningFacts:
+    return ScreeningFacts(
+        id=screening.pk,
+        taken_at=screening.taken_at,
+        verdict=screening.verdict_enum,
+        flags=screening.flags,
+        emergency_all_no=screening.emergency_all_no,
+    )
+
+
+def _load_record(user, today: date) -> SafetyRecord:
+    """Two queries: the screenings with their clearance and first examination, and the
+    stop signals and severe scores that can still matter."""
+    first_examination = ExaminationConfirmation.objects.filter(screening=OuterRef("pk")).order_by(
+        "recorded_at"
+    )
+    screenings = list(
+        Screening.objects.filter(user=user)
+        .select_related("clearance")
+        .annotate(examined_at=Subquery(first_examination.values("recorded_at")[:1]))
+        .order_by("taken_at", "id")
+    )
+    latest_taken = screenings[-1].taken_at if screenings else None
+    horizon = today - timedelta(days=max(STOP_SIGNAL_REPEAT_DAYS, SEVERE_WINDOW_DAYS))
+    matters = Q(reported_on__gte=horizon)
+    if latest_taken is not None:
+        matters |= Q(kind=SafetyEvent.Kind.STOP_SIGNAL, recorded_at__gte=latest_taken)
+    events = (
+        SafetyEvent.objects.filter(user=user)
+        .exclude(kind=SafetyEvent.Kind.PAIN_RISE)
+        .filter(matters)
+        .order_by("recorded_at", "id")
+    )
+    stops, severe_days, severe_since = [], [], None
+    for event in events:
+        if event.kind == SafetyEvent.Kind.STOP_SIGNAL:
+            stops.append(
+                StopSignalFacts(event.recorded_at, event.reported_on, tuple(event.signals))
+            )
+        else:
+            severe_days.append(event.day)
+            severe_since = event.recorded_at
+    clearances = [s.clearance for s in screenings if hasattr(s, "clearance")]
+    return SafetyRecord(
+        screenings=tuple(_facts(s) for s in screenings),
+        clearances=tuple(
+            ClearanceFacts(c.screening_id, c.recorded_at, frozenset(c.covers))
+            for c in sorted(clearances, key=lambda c: c.recorded_at)
+        ),
+        confirmations=tuple(
+            ConfirmationFacts(s.pk, s.examined_at) for s in screenings if s.examined_at
+        ),
+        stop_signals=tuple(stops),
+        severe_days=tuple(severe_days),
+        severe_since=severe_since,
+    )
+
+
+def safety_record(user) -> SafetyRecord:
+    """The user's safety record, cached until their next write or local midnight."""
+    profile = user.profile
+    today = profile.local_today()
+    return cached_for_user(profile, "safety-v1", lambda: _load_record(user, today))
+
+
+@dataclass(frozen=True)
+class GateState:
+    decision: GateDecision
+    record: SafetyRecord
+
+    @property
+    def latest(self) -> ScreeningFacts | None:
+        return self.record.latest
+
+
+def gate_state(user) -> GateState:
+    record = safety_record(user)
+    decision = may_exercise(record, timezone.now(), user.profile.local_today())
+    return GateState(decision, record)
+
+
+def latest_stop_signals(record: SafetyRecord) -> tuple[str, ...]:
+    return record.stop_signals[-1].signals if record.stop_signals else ()
+
+
+# --- Writes ---------------------------------------------------------------------------
+
+
+def record_screening(
+    *,
+    user,
+    answers: dict[str, Answer],
+    triggers: tuple[Trigger, ...],
+    reason: str,
+) -> Screening:
+    result = verdict(answers, triggers)
+    with transaction.atomic():
+        screening = Screening.objects.create(
+            user=user,
+            taken_at=timezone.now(),
+            answers={qid: answer.value for qid, answer in answers.items()},
+            triggers=[t.value for t in triggers],
+            verdict=result.value,
+            reason=reason,
+        )
+        data_changed(user)
+    return screening
+
+
+def record_emergency_check(*, user, answers: dict[str, Answer], result: Verdict) -> Screening:
+    """The emergency questions answered on their own (after severe pain): kept only when
+    they found something, which then blocks like any screening."""
+    with transaction.atomic():
+        screening = Screening.objects.create(
+            user=user,
+            taken_at=timezone.now(),
+            answers={qid: a.value for qid, a in answers.items()},
+            verdict=result.value,
+            reason=Screening.Reason.EMERGENCY_CHECK,
+        )
+        data_changed(user)
+    return screening
+
+
+def record_clearance(
+    *, user, record: SafetyRecord, cleared_on: date, cleared_by: str, note: str
+) -> Clearance | None:
+    """One clearance for every urgent or clinician-first result still standing.
+
+    Returns None when another request recorded it first (a double-clicked submit).
+    """
+    pending = pending_clearance(record)
+    if not pending:
+        return None
+    covers = sorted(set().union(*(s.flags for s in pending)))
+    with transaction.atomic():
+        clearance, created = Clearance.objects.get_or_create(
+            screening_id=pending[-1].id,
+            defaults={
+                "user": user,
+                "cleared_on": cleared_on,
+                "cleared_by": cleared_by,
+                "note": note,
+                "covers": covers,
+            },
+        )
+        if created:
+            data_changed(user)
+    return clearance if created else None
+
+
+def record_examination(*, user, screening_id: int, examined_on: date) -> ExaminationConfirmation:
+    with transaction.atomic():
+        confirmation = ExaminationConfirmation.objects.create(
+            user=user, screening_id=screening_id, examined_on=examined_on
+        )
+        data_changed(user)
+    return confirmation
+
+
+@dataclass(frozen=True)
+class SessionSafety:
+    """What tracking tells the safety record about one logged session."""
+
+    session_id: int
+    day: date  # the session's local day
+    pain_before: int
+    pain_after: int
+    stop_signals: tuple[str, ...]
+
+
+def _new_stamps(
+    user, session: SessionSafety, reported_on: date, *, signalled: set[str], kinds: set[str]
+) -> list[SafetyEvent]:
+    common = {
+        "user": user,
+        "day": session.day,
+        "reported_on": reported_on,
+        "recorded_at": timezone.now(),
+        "session_ref": session.session_id,
+    }
+    rows = []
+    signals = sorted(s for s in set(session.stop_signals) - signalled if s in StopSignal.values)
+    if signals:
+        rows.append(SafetyEvent(kind=SafetyEvent.Kind.STOP_SIGNAL, signals=signals, **common))
+    rose = is_setback(
+        pain_before=session.pain_before, pain_after=session.pain_after, stop_signal=False
+    )
+    # A session is one setback: a stop signal already makes it one.
+    if rose and not (signals or signalled) and SafetyEvent.Kind.PAIN_RISE not in kinds:
+        rise = session.pain_after - session.pain_before
+        rows.append(SafetyEvent(kind=SafetyEvent.Kind.PAIN_RISE, rise=rise, **common))
+    severe = max(session.pain_before, session.pain_after) >= SEVERE_PAIN
+    if severe and SafetyEvent.Kind.SEVERE_PAIN not in kinds:
+        rows.append(SafetyEvent(kind=SafetyEvent.Kind.SEVERE_PAIN, **common))
+    return rows
+
+
+def stamp_session(*, user, session: SessionSafety, reported_on: date) -> None:
+    """Stamp the session's stop signals, pain rise and severe score (call inside the
+    transaction that saved it). Nothing stamped here is removed by a later edit."""
+    rows = _new_stamps(user, session, reported_on, signalled=set(), kinds=set())
+    SafetyEvent.objects.bulk_create(rows)
+
+
+def correct_session(
+    *,
+    user,
+    session_id: int,
+    session: SessionSafety | None,
+    logged_at: datetime,
+    reported_on: date,
+) -> None:
+    """A session was edited (``session``) or deleted (None), inside its transaction.
+
+    Within CORRECTION_WINDOW of logging, its pain-rise and severe stamps are judged
+    again; after it they stay, and an edit can only add one. Stop signals stay in every
+    case; new ones are stamped.
+    """
+    stamped = SafetyEvent.objects.filter(user=user, session_ref=session_id)
+    if timezone.now() - logged_at <= CORRECTION_WINDOW:
+        stamped.exclude(kind=SafetyEvent.Kind.STOP_SIGNAL).delete()
+    if session is None:
+        return
+    kinds, signalled = set(), set()
+    for kind, signals in stamped.values_list("kind", "signals"):
+        kinds.add(kind)
+        signalled.update(signals)
+    rows = _new_stamps(user, session, reported_on, signalled=signalled, kinds=kinds)
+    SafetyEvent.objects.bulk_create(rows)
+
+
+def setbacks_since(user, start: date) -> list[Setback]:
+    """Every setback stamped since ``start`` (stop signals and pain rises), for progression."""
+    rows = SafetyEvent.objects.filter(
+        user=user,
+        day__gte=start,
+        kind__in=[SafetyEvent.Kind.STOP_SIGNAL, SafetyEvent.Kind.PAIN_RISE],
+    ).values_list("day", "kind", "rise")
+    return [Setback(day, SetbackKind(kind), rise) for day, kind, rise in rows]
