@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.services import profile_for
 from pwa.owner import is_offline_owner
-from stretches.gate import GATE_MESSAGES, gate_decision
+from stretches.gate import GATE_MESSAGES
+from stretches.safety import gate_state
 from tracking.forms import BACKDATE_LIMIT, SessionForm
 from tracking.plan import build_plan
 from tracking.services import log_session
+from tracking.today import AFTER_SESSION, pain_response
 
 STOP_SIGNAL_SAVED = (
     "A session saved on your phone was sent. You reported a stop signal in it, so the "
@@ -88,17 +90,17 @@ def log_queued(request: HttpRequest) -> JsonResponse:
         **form.service_kwargs(),
     )
     # The session is stored whatever the gate says now; the gate decides what comes next
-    # (read afresh: a stop signal in this session has just paused the programme).
-    profile.refresh_from_db(fields=["last_stop_signal_at", "last_stop_signals"])
-    decision, _ = gate_decision(request.user)
+    # (the safety record is read afresh: this session's own stop signal counts).
+    decision = gate_state(request.user).decision
+    status = "saved" if created else "already-saved"
     if decision.allowed:
-        return _answer("saved" if created else "already-saved", paused=False, next=None)
+        response = pain_response(session)
+        if created and (response["rose"] or response["severe"]):
+            # As after any save: the next /today/ shows the guidance instead of "saved".
+            request.session[AFTER_SESSION] = session.pk
+            return _answer(status, paused=False, next=reverse("today"))
+        return _answer(status, paused=False, next=None)
     text = STOP_SIGNAL_SAVED if session.has_stop_signal else GATE_MESSAGES[decision.reason]
     if created:
         messages.warning(request, text)
-    return _answer(
-        "saved" if created else "already-saved",
-        paused=True,
-        next=reverse("screening"),
-        message=text,
-    )
+    return _answer(status, paused=True, next=reverse("screening"), message=text)

@@ -84,7 +84,7 @@
         if (outcome === 'sent' || outcome === 'refused') {
           await remove(item.token);
           report[outcome].push({ summary: item.summary, answer });
-          if (answer.paused) report.next = answer.next;
+          if (answer.next && (answer.paused || !report.next)) report.next = answer.next;
           continue;
         }
         if (outcome === 'signed-out') report.signedOut = true;

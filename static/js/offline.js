@@ -141,6 +141,17 @@ function onSubmit(event) {
     event.preventDefault();
     event.stopImmediatePropagation();
     logOut(form);
+  } else if (form.method === 'post' && (servedOffline || !navigator.onLine)) {
+    // Any other answer needs the server: say so, instead of the browser's error page.
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (new FormData(form).get('lasting') === 'yes') {
+      // Pain that lasted over 2 hours is a stop signal: stop here, even offline.
+      showPause();
+      say('You are offline, so this answer is not recorded yet: please answer it again when you are back online.', 'warning');
+    } else {
+      say('You are offline: this answer needs a connection. The timer and the log form still work, and sessions you log are saved on this phone.', 'warning');
+    }
   }
 }
 
@@ -245,18 +256,27 @@ async function showReport(report) {
   }
   if (report.signedOut) parts.push('Log in again to send the sessions saved on this phone.');
   if (!parts.length) return;
+  if (report.next) {
+    // A block or a stop-signal pause started while the phone was offline (the session
+    // is stored, and the plan is closed until the person has read why), or the pain
+    // scores call for guidance: the page that says so, once, and not mid-timer.
+    const paused = report.sent.some(({ answer }) => answer.paused);
+    if (paused && 'caches' in window) await caches.delete(Queue.PAGES_CACHE);
+    const why = paused ? 'Your programme is paused: see what to do next.' : 'Please read the note about your pain.';
+    say(`${parts.join(' ')} ${why}`, 'warning', report.next);
+    if (!timerRunning() && !leaving) {
+      leaving = true;
+      window.location.assign(report.next);
+    }
+    return;
+  }
   say(parts.join(' '), report.refused.length ? 'error' : 'ok');
   if (sent && globalThis.htmx && document.querySelector('#done-today')) {
     globalThis.htmx.trigger(document.body, 'session-logged');
   }
-  if (report.next) {
-    // A block or a stop-signal pause started while the phone was offline: the
-    // session is stored, and the plan is closed until the person has read why.
-    if ('caches' in window) await caches.delete(Queue.PAGES_CACHE);
-    say(`${parts.join(' ')} Your programme is paused: see what to do next.`, 'warning', report.next);
-    if (!timerRunning()) window.location.assign(report.next);
-  }
 }
+
+let leaving = false;
 
 function plural(count, word) {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -287,7 +307,7 @@ function say(text, kind = 'ok', link = null) {
   if (link) {
     const anchor = document.createElement('a');
     anchor.href = link;
-    anchor.textContent = 'Read what to do';
+    anchor.textContent = 'Go there now';
     message.append(' ', anchor);
   }
   message.hidden = false;

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from accounts.models import Profile
 from tests.browser.support import ensure_catalogue, pick_pain
-from tests.conftest import browser_login, make_user
+from tests.conftest import browser_login, make_session, make_user
 from tracking.models import Session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -185,15 +185,13 @@ def test_a_stop_signal_pause_that_started_while_offline_is_shown_after_sync(page
     page.reload()
     log_offline(page, 5, 5)
     # Meanwhile, on another device, a stop signal paused the programme.
-    Profile.objects.filter(user=user).update(
-        last_stop_signal_at=timezone.now(), last_stop_signals=["cramp"]
-    )
+    make_session(user, stop_signals=["cramp"])
 
     page.context.set_offline(False)
 
     page.wait_for_url("**/screening/")
     expect(page.get_by_text("Your programme is paused").first).to_be_visible()
-    assert Session.objects.filter(user=user).count() == 1
+    assert Session.objects.filter(user=user, pain_before=5, pain_after=5).count() == 1
     assert page.evaluate(HAS_COPY_OF_TODAY) is False
 
 
@@ -215,7 +213,38 @@ def test_a_stop_signal_logged_offline_stops_the_timer_at_once_and_pauses_after_s
     page.wait_for_url("**/screening/")
     session = Session.objects.get(user=user)
     assert session.stop_signals == ["sharp_pain"]
-    assert Profile.objects.get(user=user).last_stop_signal_at is not None
+
+
+def test_lasting_pain_answered_offline_stops_the_timer_and_asks_again_online(page):
+    user = make_user("wanda", start=timezone.localdate() - timedelta(days=3))
+    make_session(user, performed_at=timezone.now() - timedelta(days=1))
+    visit_today_online(page, user)
+    page.context.set_offline(True)
+    page.reload()
+
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Answer").click()
+
+    expect(page.locator("[data-offline-pause]")).to_be_visible()
+    expect(page.locator("[data-queue-message]")).to_contain_text("not recorded yet")
+    expect(page.locator("[data-timer-start]").first).to_be_hidden()
+    assert page.url.endswith("/today/")  # no browser error page
+
+
+def test_a_pain_rise_logged_offline_brings_the_guidance_once_sent(page):
+    user = make_user("xena")
+    visit_today_online(page, user)
+    page.context.set_offline(True)
+    page.reload()
+    log_offline(page, 2, 6)
+
+    page.context.set_offline(False)
+
+    expect(
+        page.get_by_role("heading", name="Saved, and a word about your pain").first
+    ).to_be_visible()
+    expect(page.get_by_text("Your pain went from 2 to 6").first).to_be_visible()
+    assert Session.objects.filter(user=user).count() == 1
 
 
 def test_no_javascript_log_still_works(browser, live_server, settings):

@@ -17,7 +17,7 @@ from accounts.models import Profile
 from pwa.owner import offline_owner
 from stretches.models import Screening
 from stretches.screening import Verdict
-from tests.conftest import PASSWORD, all_no, make_screening, session_post
+from tests.conftest import PASSWORD, all_no, make_screening, make_session, session_post
 from tests.hardening.checks import check_csp, check_security_headers, parse_csp
 from tracking.models import Session
 
@@ -290,23 +290,20 @@ def test_only_post_is_accepted(signed_in):
 
 def test_a_stop_signal_pause_that_started_offline_still_stores_the_session(signed_in, user):
     # Another device reported a stop signal while this phone was offline.
-    Profile.objects.filter(user=user).update(
-        last_stop_signal_at=timezone.now(),
-        last_stop_signals=["sharp_pain"],
-    )
+    make_session(user, stop_signals=["sharp_pain"])
     assert signed_in.get("/today/log/").status_code in (302, 405)
 
     response = signed_in.post(QUEUED, queued_post(user))
 
     assert response.status_code == 200
     assert response.json()["paused"] is True and response.json()["next"] == "/screening/"
-    assert Session.objects.filter(user=user).count() == 1
+    assert Session.objects.filter(user=user).count() == 2
     assert signed_in.get("/today/")["Location"] == "/screening/"
     assert "paused" in signed_in.get("/screening/").content.decode()
 
 
 def test_the_normal_log_still_refuses_a_session_once_a_block_started(signed_in, user):
-    make_screening(user, Verdict.EMERGENCY, answers={**all_no(), "bladder_bowel": True})
+    make_screening(user, Verdict.EMERGENCY, answers={**all_no(), "bladder_bowel": "yes"})
 
     response = signed_in.post("/today/log/", session_post())
 
@@ -317,7 +314,7 @@ def test_the_normal_log_still_refuses_a_session_once_a_block_started(signed_in, 
 def test_an_emergency_screening_taken_meanwhile_stores_the_session_and_shows_the_block(
     signed_in, user
 ):
-    make_screening(user, Verdict.EMERGENCY, answers={**all_no(), "bladder_bowel": True})
+    make_screening(user, Verdict.EMERGENCY, answers={**all_no(), "bladder_bowel": "yes"})
 
     response = signed_in.post(QUEUED, queued_post(user))
 
@@ -334,7 +331,6 @@ def test_a_stop_signal_in_the_queued_session_pauses_the_programme(signed_in, use
     assert "stop signal" in response.json()["message"]
     session = Session.objects.get(user=user)
     assert session.has_stop_signal and session.stop_signals == ["sharp_pain"]
-    assert Profile.objects.get(user=user).last_stop_signal_at is not None
     assert signed_in.get("/today/")["Location"] == "/screening/"
 
 
@@ -346,3 +342,12 @@ def test_the_log_form_without_javascript_is_unchanged(signed_in, user):
 
     assert response.status_code == 302 and response["Location"] == "/today/"
     assert Session.objects.filter(user=user).count() == 1
+
+
+def test_a_pain_rise_sent_later_brings_the_guidance_on_the_next_page(signed_in, user):
+    response = signed_in.post(QUEUED, queued_post(user, pain_before="2", pain_after="6"))
+
+    assert response.json() == {"status": "saved", "paused": False, "next": "/today/"}
+    page = signed_in.get("/today/").content.decode()
+    assert "Saved, and a word about your pain" in page
+    assert "Your pain went from 2 to 6" in page

@@ -155,7 +155,7 @@ async function offlinePage() {
 // logged on; one the server turns away for a stale token waits for the next page load.
 async function sendQueued() {
   const report = await Queue.flush({ url: CONFIG.sendUrl });
-  if (report.next) await caches.delete(PAGES_CACHE);
+  if (report.sent.some(({ answer }) => answer.paused)) await caches.delete(PAGES_CACHE);
   if (report.sent.length || report.refused.length) {
     const windows = await self.clients.matchAll({ type: 'window' });
     for (const client of windows) client.postMessage({ type: 'queue-report', report });
