@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import DeleteAccountForm, ProfileForm, SignupForm, StartDateForm
 from accounts.services import create_account, erase_account, profile_for, save_profile
 from stretches.models import Screening
+from stretches.screening import RESCREEN_AFTER_DAYS
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -98,7 +99,12 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "profile": profile, "screenings": screenings},
+        {
+            "form": form,
+            "profile": profile,
+            "screenings": screenings,
+            "rescreen_days": RESCREEN_AFTER_DAYS,
+        },
     )
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from stretches import progression
 from stretches.screening import (
     EMERGENCY_QUESTION_IDS,
+    LASTING_PAIN_HOURS,
     Answer,
     Trigger,
     Verdict,
@@ -24,7 +25,10 @@ class StopSignal(models.TextChoices):
     )
     SHARP_PAIN = "sharp_pain", "Sharp or shooting pain instead of a gentle stretch"
     CRAMP = "cramp", "Muscle cramping or spasm"
-    LASTING_PAIN = "lasting_pain", "Pain from the last session lasted more than 2 hours"
+    LASTING_PAIN = (
+        "lasting_pain",
+        f"Pain from the last session lasted more than {LASTING_PAIN_HOURS} hours",
+    )
 
     @classmethod
     def asks_emergency_questions_first(cls, signals) -> bool:
@@ -236,6 +240,9 @@ class SafetyEvent(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     day = models.DateField(help_text="The session's day, in the user's time zone.")
     reported_on = models.DateField(help_text="The user's local day when it was reported.")
+    # A stop signal pauses until the end of the day it was reported on, fixed as an instant
+    # in the time zone of that moment: changing the time zone afterwards cannot shorten it.
+    pause_ends_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField()
     signals = models.JSONField(default=list, blank=True)
     rise = models.SmallIntegerField(default=0)

@@ -424,7 +424,8 @@ def _next_step(
         needs.append(f"programme week {nxt.first_week} (from {calendar_day.day} {calendar_day:%B})")
     at_stage = (today - history.entered).days
     if at_stage < STEP_UP_DAYS_AT_STAGE:
-        needs.append(f"{STEP_UP_DAYS_AT_STAGE - at_stage} more day(s) at this stage")
+        left = STEP_UP_DAYS_AT_STAGE - at_stage
+        needs.append(f"{left} more {'day' if left == 1 else 'days'} at this stage")
     per_day: Counter[date] = Counter(s.day for s in setbacks)
     logged, recent_setbacks = _evidence(today, lying_days, per_day)
     if logged < EVIDENCE_DAYS_NEEDED:

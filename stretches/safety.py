@@ -84,7 +84,12 @@ def _load_record(user, today: date) -> SafetyRecord:
     for event in events:
         if event.kind == SafetyEvent.Kind.STOP_SIGNAL:
             stops.append(
-                StopSignalFacts(event.recorded_at, event.reported_on, tuple(event.signals))
+                StopSignalFacts(
+                    event.recorded_at,
+                    event.reported_on,
+                    tuple(event.signals),
+                    event.pause_ends_at,
+                )
             )
         else:
             severe_days.append(event.day)
@@ -218,20 +223,35 @@ class SessionSafety:
     stop_signals: tuple[str, ...]
 
 
+def _end_of_local_day(user, day: date) -> datetime:
+    """The instant the user's local ``day`` ends, in their time zone of this moment."""
+    return datetime.combine(
+        day + timedelta(days=1), datetime.min.time(), tzinfo=user.profile.tzinfo
+    )
+
+
 def _new_stamps(
     user, session: SessionSafety, reported_on: date, *, signalled: set[str], kinds: set[str]
 ) -> list[SafetyEvent]:
+    now = timezone.now()
     common = {
         "user": user,
         "day": session.day,
         "reported_on": reported_on,
-        "recorded_at": timezone.now(),
+        "recorded_at": now,
         "session_ref": session.session_id,
     }
     rows = []
     signals = sorted(s for s in set(session.stop_signals) - signalled if s in StopSignal.values)
     if signals:
-        rows.append(SafetyEvent(kind=SafetyEvent.Kind.STOP_SIGNAL, signals=signals, **common))
+        rows.append(
+            SafetyEvent(
+                kind=SafetyEvent.Kind.STOP_SIGNAL,
+                signals=signals,
+                pause_ends_at=_end_of_local_day(user, reported_on),
+                **common,
+            )
+        )
     rose = is_setback(
         pain_before=session.pain_before, pain_after=session.pain_after, stop_signal=False
     )

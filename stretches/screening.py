@@ -296,6 +296,7 @@ STOP_SIGNAL_REPEAT_DAYS = 14
 SEVERE_PAIN = 8
 SEVERE_DAYS_NEEDED = 3
 SEVERE_WINDOW_DAYS = 7
+LASTING_PAIN_HOURS = 2  # asked before the day's first session
 
 
 class AnswerError(ValueError):
@@ -395,6 +396,13 @@ class StopSignalFacts:
     recorded_at: datetime
     reported_on: date  # the user's local day when it was reported
     signals: tuple[str, ...] = ()
+    pause_ends_at: datetime | None = None  # local midnight after it was reported
+
+    def pauses(self, now: datetime, today: date) -> bool:
+        """Whether this stop signal still closes the day (the later of both readings)."""
+        return self.reported_on >= today or (
+            self.pause_ends_at is not None and now < self.pause_ends_at
+        )
 
 
 @dataclass(frozen=True)
@@ -547,7 +555,7 @@ def may_exercise(record: SafetyRecord, now: datetime, today: date) -> GateDecisi
     if blocking is not None and blocking.verdict is Verdict.EMERGENCY:
         return GateDecision(GateReason.EMERGENCY, blocking)
     # A stop signal closes the rest of the day whatever is answered since.
-    if any(s.reported_on >= today for s in record.stop_signals):
+    if any(s.pauses(now, today) for s in record.stop_signals):
         return GateDecision(GateReason.PAUSED_TODAY, blocking)
     if any(s.recorded_at >= latest.taken_at for s in record.stop_signals):
         return GateDecision(GateReason.STOP_SIGNAL, blocking, record_triggers(record, today))

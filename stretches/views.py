@@ -124,7 +124,8 @@ def screening(request: HttpRequest) -> HttpResponse:
         step = "emergency" if _emergency_first(state) else "all"
     tiers = (Tier.EMERGENCY,) if step == "emergency" else tuple(Tier)
     previous = context["latest"].answers if context["latest"] else None
-    ask_settled = decision.reason is GateReason.STOP_SIGNAL and step != "emergency"
+    after_stop_signal = decision.reason is GateReason.STOP_SIGNAL
+    ask_settled = after_stop_signal and step != "emergency"
     form = ScreeningForm(
         request.POST if request.method == "POST" else None,
         tiers=tiers,
@@ -138,7 +139,9 @@ def screening(request: HttpRequest) -> HttpResponse:
             found = emergency_verdict(answers)
             if found is None:
                 # All "no": the rest follows, with these answers carried as "no".
-                form = ScreeningForm(tiers=tuple(Tier), previous=previous, ask_settled=ask_settled)
+                form = ScreeningForm(
+                    tiers=tuple(Tier), previous=previous, ask_settled=after_stop_signal
+                )
                 context.update(form=form, step="rest")
                 return render(request, "stretches/screening.html", context)
             record_emergency_check(user=request.user, answers=answers, result=found)

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
-from datetime import date, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from hypothesis import settings as hypothesis_settings
 
-from accounts.services import create_account
-from stretches.models import Exercise, Screening
-from stretches.screening import QUESTIONS, Answer, Verdict
-from tracking.models import Session, Sides
-from tracking.services import stamp_history
+# Helpers live in tests/factories.py and tests/pages.py; imported here for the fixtures
+# and for older tests that import them from conftest.
+from tests.factories import (  # noqa: F401
+    PASSWORD,
+    all_no,
+    exercise,
+    make_screening,
+    make_session,
+    make_user,
+    session_post,
+)
+
+# Hypothesis: quick while developing, the full counts in CI (make test sets CI's profile
+# when CI=true; HYPOTHESIS_PROFILE picks one by hand).
+hypothesis_settings.register_profile("ci", deadline=None, database=None)
+hypothesis_settings.register_profile("dev", max_examples=25, deadline=None, database=None)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # the test itself (fixtures, assertions) are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-PASSWORD = "calm-Stretch-42"
 CHROMIUM = os.environ.get("EASEBACK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,87 +43,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-
-def all_no() -> dict[str, str]:
-    return {q.id: Answer.NO.value for q in QUESTIONS}
-
-
-def make_user(
-    username: str | None = None,
-    *,
-    time_zone: str = "UTC",
-    start: date | None | str = "today",
-    screened: bool = True,
-    **profile_fields,
-):
-    """A user with a profile; by default started today with a clear screening."""
-    user = create_account(
-        username=username or f"user-{uuid.uuid4().hex[:8]}", password=PASSWORD, time_zone=time_zone
-    )
-    profile = user.profile
-    profile.programme_start = profile.local_today() if start == "today" else start
-    for name, value in profile_fields.items():
-        setattr(profile, name, value)
-    profile.save()
-    if screened:
-        make_screening(user)
-    return user
-
-
-def make_screening(user, verdict: Verdict = Verdict.CLEAR, answers=None, taken_at=None):
-    answers = answers or all_no()
-    return Screening.objects.create(
-        user=user,
-        taken_at=taken_at or timezone.now(),
-        answers=answers,
-        verdict=verdict.value,
-    )
-
-
-def exercise(slug: str = "single-knee-to-chest") -> Exercise:
-    return Exercise.objects.get(slug=slug)
-
-
-def make_session(
-    user, *, performed_at: datetime | None = None, slug: str = "single-knee-to-chest", **fields
-) -> Session:
-    defaults = {
-        "sides": Sides.BOTH if slug == "double-knee-to-chest" else Sides.LEFT_AND_RIGHT,
-        "reps_per_side": 3,
-        "hold_seconds": 20,
-        "hold_seconds_target": 20,
-        "pain_before": 5,
-        "pain_after": 4,
-    }
-    defaults.update(fields)
-    stop = defaults.get("stop_signals") or []
-    session = Session.objects.create(
-        user=user,
-        performed_at=performed_at or timezone.now() - timedelta(minutes=5),
-        exercise=exercise(slug),
-        has_stop_signal=bool(stop),
-        **defaults,
-    )
-    stamp_history(user, [session])  # stamped and versioned as logging does
-    return session
-
-
-def session_post(**overrides) -> dict:
-    """A valid log-form submission; override any field."""
-    data = {
-        "exercise": "single-knee-to-chest",
-        "sides": "left_right",
-        "reps_per_side": "3",
-        "hold_seconds": "20",
-        "hold_seconds_target": "20",
-        "pain_before": "5",
-        "pain_after": "3",
-        "client_token": str(uuid.uuid4()),
-        "note": "",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +90,15 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return make_user("mallory")
+
+
+@pytest.fixture
+def staff_client(client, db):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("admin", "a@example.com", "admin-Pass-91")
+    client.force_login(admin)
+    return client
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from accounts.services import profile_for
 from stretches.gate import exercise_gate
 from stretches.models import StopSignal
 from stretches.progression import is_setback, programme_week
-from stretches.screening import SEVERE_PAIN
+from stretches.screening import LASTING_PAIN_HOURS, SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.plan import TodayPlan, build_plan
@@ -66,6 +66,7 @@ def _context(request: HttpRequest, plan: TodayPlan, form: SessionForm) -> dict:
         "form": form,
         "lasting_due": _lasting_question_due(request, plan),
         "severe_pain": SEVERE_PAIN,
+        "lasting_hours": LASTING_PAIN_HOURS,
     }
 
 

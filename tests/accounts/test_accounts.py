@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from accounts.models import Profile
 from config.env import env_bool, env_database, env_time_zone
 from tests.conftest import PASSWORD, make_user
+from tests.pages import messages_of
 
 User = get_user_model()
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -31,10 +32,6 @@ def signup_post(**overrides) -> dict:
     }
     data.update(overrides)
     return data
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 # --- Sign-up ----------------------------------------------------------------------------

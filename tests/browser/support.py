@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from django.apps import apps
-
 SINGLE_LEG = "Single knee to chest"
-
-
-def ensure_catalogue() -> None:
-    """Put the five stretches back: transactional tests flush the data migration's rows."""
-    catalogue = importlib.import_module("stretches.migrations.0002_catalogue")
-    catalogue.load_catalogue(apps, None)
 
 
 def static_files_unhashed(settings) -> None:

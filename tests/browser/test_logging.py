@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.support import ensure_catalogue, pick_pain, static_files_unhashed
+from tests.browser.support import pick_pain, static_files_unhashed
 from tests.conftest import browser_login, make_session, make_user
 from tracking.models import Session
 
@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path("/tmp/easeback-shots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.support import ensure_catalogue
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +15,6 @@ A4_HEIGHT_PX = 1123  # 297 mm at 96 px per inch
 
 @pytest.fixture
 def demo(settings):
-    ensure_catalogue()
     settings.DEBUG = True  # seed_demo is a development command and refuses otherwise
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.DEBUG = False

@@ -10,15 +10,10 @@ from playwright.sync_api import expect
 
 from stretches.models import SafetyEvent, Screening
 from stretches.screening import QUESTIONS, QUESTIONS_BY_ID
-from tests.browser.support import ensure_catalogue, pick_pain
+from tests.browser.support import pick_pain
 from tests.conftest import browser_login, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def answer_all(page, yes=()) -> None:

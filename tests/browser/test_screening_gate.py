@@ -1,11 +1,15 @@
 """The safety gate as a user meets it: nothing of the plan leaks past a blocking verdict."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from stretches.models import Screening
 from stretches.screening import QUESTIONS, QUESTIONS_BY_ID, Tier
-from tests.browser.support import SINGLE_LEG, ensure_catalogue, pick_pain
+from tests.browser.support import SINGLE_LEG, pick_pain
 from tests.conftest import browser_login, make_user, session_post
 from tracking.models import Session
 
@@ -13,11 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BLADDER = QUESTIONS_BY_ID["bladder_bowel"].text
 NUMBNESS = "Numbness or tingling that got worse"
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def answer(page, questions, yes=()) -> None:
@@ -45,7 +44,7 @@ def test_emergency_answer_closes_the_plan_timer_and_log_form(page):
     page.wait_for_url("**/screening/")
     result = page.get_by_role("alert").filter(has_text="Get emergency care now")
     expect(result.get_by_role("heading", name="Get emergency care now")).to_be_visible()
-    expect(result.get_by_role("listitem")).to_have_text([BLADDER])
+    expect(result.locator("ul:not(.call-list) > li")).to_have_text([BLADDER])
     assert Screening.objects.get(user=user).verdict == "emergency"
 
     # By the nav link and by typing the address: both end on the result, never the plan.
@@ -115,19 +114,31 @@ def test_worse_numbness_pauses_the_programme_and_asks_emergency_questions_first(
     expect(guidance).to_be_visible()
     expect(guidance.get_by_role("listitem").first).to_have_text(NUMBNESS)
 
+    # Straight away, the emergency questions on their own; all "no" keeps today's pause.
     emergency = [q for q in QUESTIONS if q.tier is Tier.EMERGENCY]
     questions = page.locator("fieldset.question legend")
     expect(questions).to_have_text([q.text for q in emergency])
     answer(page, emergency)
-    page.get_by_role("button", name="Continue").click()
-
-    # The rest follow, and all "no" reopens the plan.
-    rest = [q for q in QUESTIONS if q.tier is not Tier.EMERGENCY]
-    expect(questions).to_have_text([q.text for q in rest])
-    answer(page, rest)
     page.get_by_role("button", name="See my result").click()
-    page.wait_for_url("**/today/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Week 1")
+    page.wait_for_url("**/screening/")
+    expect(page.get_by_text("none of the emergency signs")).to_be_visible()
+    assert_no_plan(page)
+
+    # Tomorrow: the emergency questions first again, then whether it settled and the rest.
+    with time_machine.travel(timezone.now() + timedelta(days=1), tick=True):
+        page.goto("/today/")
+        page.wait_for_url("**/screening/")
+        expect(questions).to_have_text([q.text for q in emergency])
+        answer(page, emergency)
+        page.get_by_role("button", name="Continue").click()
+        rest = [q for q in QUESTIONS if q.tier is not Tier.EMERGENCY]
+        settled = "Has the symptom you reported after your last session settled?"
+        expect(questions).to_have_text([settled, *(q.text for q in rest)])
+        page.get_by_role("group", name=settled).get_by_label("Yes, it has gone").check()
+        answer(page, rest)
+        page.get_by_role("button", name="See my result").click()
+        page.wait_for_url("**/today/")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Week 1")
     latest = Screening.objects.filter(user=user).first()
     assert latest.verdict == "clear" and latest.reason == Screening.Reason.STOP_SIGNAL
     assert set(latest.answers) == {q.id for q in QUESTIONS}

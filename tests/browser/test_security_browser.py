@@ -8,7 +8,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.support import ensure_catalogue, pick_pain
+from tests.browser.support import pick_pain
 from tests.conftest import browser_login, make_session, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,11 +44,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
 });
 """
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def exists(path: str) -> bool:
@@ -112,6 +107,10 @@ def test_signed_in_pages_timer_and_htmx_stay_on_our_origin_and_within_the_csp(pa
 
     # The scripts that do the most at run time: the timer and an htmx save and swap.
     page.goto("/today/")
+    # Before the day's first session: did yesterday's pain last over 2 hours? No.
+    page.locator("#lasting-pain").get_by_label("No", exact=True).check()
+    page.locator("#lasting-pain").get_by_role("button", name="Answer").click()
+    page.wait_for_url("**/today/")
     page.get_by_role("button", name="Start guided timer").first.click()
     page.locator("[data-timer]").get_by_role("button", name="Start", exact=True).click()
     pick_pain(page, "Pain before the session", 5)

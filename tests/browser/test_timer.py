@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import SINGLE_LEG, ensure_catalogue, pick_pain, static_files_unhashed
+from tests.browser.support import SINGLE_LEG, pick_pain, static_files_unhashed
 from tests.conftest import browser_login, make_user
 from tracking.models import Session
 
@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Week 1 (foundation stage, first week): 15 s holds, 3 reps, left leg then right leg.
 HOLD, REPS = 15, 3
 READY, REST, SWITCH = 5, 5, 8  # the timer's get-ready, rest and switch-legs pauses
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def seconds(n: float) -> int:

@@ -30,6 +30,7 @@ from stretches.screening import (
 )
 from tests.conftest import make_screening, make_session, make_user
 from tests.hardening.conftest import FIGURES
+from tests.properties import examples
 from tracking.models import Session, Sides
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +94,8 @@ def form_data(**fields: st.SearchStrategy) -> st.SearchStrategy:
 
 
 def explore(form: str, strategy: st.SearchStrategy, submit: Callable, check: Callable, n: int):
-    """Run ``n`` generated submissions, each rolled back so they do not pile up."""
+    """Run ``n`` generated submissions (in CI; fewer locally), each rolled back."""
+    n = examples(n)
 
     @settings(
         max_examples=n,
@@ -361,7 +363,7 @@ def test_the_forms_saw_at_least_a_thousand_submissions_in_all():
         pytest.skip("run the whole file to total the examples")
     total = sum(EXAMPLES.values())
     print(f"\nhypothesis submissions: {dict(EXAMPLES)}; total {total}")
-    assert total >= 1000
+    assert total >= examples(1000)
 
 
 # --- The database refuses what the forms refuse ------------------------------------------

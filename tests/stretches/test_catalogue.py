@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from stretches.models import Exercise
@@ -39,13 +38,6 @@ def test_each_stretch_page_shows_every_section(client, slug):
 @pytest.mark.django_db
 def test_unknown_stretch_is_404(client):
     assert client.get("/stretches/no-such-stretch/").status_code == 404
-
-
-@pytest.fixture
-def staff_client(client, db):
-    admin = get_user_model().objects.create_superuser("admin", "a@example.com", "admin-Pass-91")
-    client.force_login(admin)
-    return client
 
 
 def _admin_form(exercise, **changes):

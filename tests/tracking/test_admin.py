@@ -1,18 +1,10 @@
 """The sessions admin: a usable list for staff, and no back door around the stop-signal pause."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.conftest import make_session
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    admin = get_user_model().objects.create_superuser("admin", "a@example.com", "admin-Pass-91")
-    client.force_login(admin)
-    return client
 
 
 def test_the_session_list_has_columns_and_filters(staff_client, user):

@@ -1,0 +1,101 @@
+"""Small state for tests: users in a known state, screenings, sessions, form posts.
+
+``make_session`` stores a session the way ``tracking.services.log_session`` does (its
+safety events stamped, the data version bumped) without going through a form.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from accounts.services import create_account
+from stretches.models import Exercise, Screening
+from stretches.screening import QUESTIONS, Answer, Verdict
+from tracking.models import Session, Sides
+from tracking.services import stamp_history
+
+PASSWORD = "calm-Stretch-42"
+
+
+def all_no() -> dict[str, str]:
+    return {q.id: Answer.NO.value for q in QUESTIONS}
+
+
+def make_user(
+    username: str | None = None,
+    *,
+    time_zone: str = "UTC",
+    start: date | None | str = "today",
+    screened: bool = True,
+    **profile_fields,
+):
+    """A user with a profile; by default started today with a clear screening."""
+    user = create_account(
+        username=username or f"user-{uuid.uuid4().hex[:8]}", password=PASSWORD, time_zone=time_zone
+    )
+    profile = user.profile
+    profile.programme_start = profile.local_today() if start == "today" else start
+    for name, value in profile_fields.items():
+        setattr(profile, name, value)
+    profile.save()
+    if screened:
+        make_screening(user)
+    return user
+
+
+def make_screening(user, verdict: Verdict = Verdict.CLEAR, answers=None, taken_at=None):
+    answers = answers or all_no()
+    return Screening.objects.create(
+        user=user,
+        taken_at=taken_at or timezone.now(),
+        answers=answers,
+        verdict=verdict.value,
+    )
+
+
+def exercise(slug: str = "single-knee-to-chest") -> Exercise:
+    return Exercise.objects.get(slug=slug)
+
+
+def make_session(
+    user, *, performed_at: datetime | None = None, slug: str = "single-knee-to-chest", **fields
+) -> Session:
+    defaults = {
+        "sides": Sides.BOTH if slug == "double-knee-to-chest" else Sides.LEFT_AND_RIGHT,
+        "reps_per_side": 3,
+        "hold_seconds": 20,
+        "hold_seconds_target": 20,
+        "pain_before": 5,
+        "pain_after": 4,
+    }
+    defaults.update(fields)
+    stop = defaults.get("stop_signals") or []
+    session = Session.objects.create(
+        user=user,
+        performed_at=performed_at or timezone.now() - timedelta(minutes=5),
+        exercise=exercise(slug),
+        has_stop_signal=bool(stop),
+        **defaults,
+    )
+    stamp_history(user, [session])  # stamped and versioned as logging does
+    return session
+
+
+def session_post(**overrides) -> dict:
+    """A valid log-form submission; override any field."""
+    data = {
+        "exercise": "single-knee-to-chest",
+        "sides": "left_right",
+        "reps_per_side": "3",
+        "hold_seconds": "20",
+        "hold_seconds_target": "20",
+        "pain_before": "5",
+        "pain_after": "3",
+        "client_token": str(uuid.uuid4()),
+        "note": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
