@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("tracking.progress_urls")),
     path("", include("sharing.urls")),
     path("", include("reminders.urls")),
+    path("", include("pwa.urls")),
 ]
 
 handler500 = "config.views.server_error"

@@ -21,7 +21,11 @@ STRICT_CSP = {
     "base-uri": {"'none'"},
     "object-src": {"'none'"},
 }
-ALLOWED_EXTRA_DIRECTIVES = {"script-src": None, "manifest-src": {"'self'"}}
+ALLOWED_EXTRA_DIRECTIVES = {
+    "script-src": None,
+    "manifest-src": {"'self'"},
+    "worker-src": {"'self'"},
+}
 
 
 def parse_csp(value: str) -> dict[str, list[str]]:
@@ -50,8 +54,9 @@ def check_csp(value: str) -> str | None:
     assert "'self'" in script
     assert set(script) - {"'self'"} == {f"'nonce-{n}'" for n in nonces}, script
     assert len(nonces) <= 1
-    if "manifest-src" in directives:
-        assert directives["manifest-src"] == ["'self'"]
+    for name in ("manifest-src", "worker-src"):
+        if name in directives:
+            assert directives[name] == ["'self'"], f"{name} is {directives[name]}"
     return nonces[0] if nonces else None
 
 

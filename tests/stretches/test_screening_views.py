@@ -454,7 +454,7 @@ def test_deleting_the_stop_signal_session_does_not_lift_the_pause(signed_in, use
 
 # --- The gate walk -----------------------------------------------------------------------------
 
-GATED_URLCONFS = ("stretches.urls", "tracking.urls", "tracking.progress_urls")
+GATED_URLCONFS = ("stretches.urls", "tracking.urls", "tracking.progress_urls", "pwa.urls")
 # Every view that shows or records exercise: the plan, the log form, back-dated logging
 # and editing a session (which can change what was done).
 EXERCISE_URL_NAMES = {"today", "log-session", "session-new", "session-edit"}
@@ -474,6 +474,12 @@ UNGATED_URL_NAMES = {
     "progress-report",
     "export-csv",
     "export-json",
+    # A session logged offline is stored even if a block started before it arrived (it
+    # happened); the answer then sends the person to the screening (pwa/queued.py).
+    "log-queued",
+    "pwa-manifest",
+    "pwa-service-worker",
+    "pwa-offline",
 }
 
 
