@@ -561,8 +561,11 @@ def prescription_for(
     stage = history.stage
     # During a flare every hold drops to the foundation range, whatever was earned.
     hold_rule = STAGES[Stage.FOUNDATION] if phase is Phase.ACUTE else stage.rule
-    in_first_week = (today - history.entered).days < 7
-    target = hold_rule.hold_min if in_first_week else hold_rule.hold_max
+    # The range's lower end in the stage's first week, and until a week of sessions at it
+    # (a new user with an old start date has logged nothing yet).
+    logged, _ = _evidence(today, lying_days, Counter())
+    settled = (today - history.entered).days >= 7 and logged >= EVIDENCE_DAYS_NEEDED
+    target = hold_rule.hold_max if settled else hold_rule.hold_min
 
     daily_cap = None
     if phase is Phase.MAINTENANCE:
