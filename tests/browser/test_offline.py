@@ -218,7 +218,7 @@ def test_lasting_pain_answered_offline_stops_the_timer_and_asks_again_online(pag
     page.reload()
 
     page.get_by_label("Yes").check()
-    page.get_by_role("button", name="Answer").click()
+    page.get_by_role("button", name="Answer", exact=True).click()
 
     expect(page.locator("[data-offline-pause]")).to_be_visible()
     expect(page.locator("[data-queue-message]")).to_contain_text("not recorded yet")
