@@ -15,9 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Profile
+from stretches.models import SafetyEvent
 from stretches.progression import DOUBLE_LEG
-from tests.conftest import exercise, make_session, make_user, session_post
+from tests.conftest import exercise, make_screening, make_session, make_user, session_post
 from tracking.models import Session, Sides
 from tracking.services import log_session
 
@@ -64,7 +64,7 @@ def test_log_session_stores_one_session(user):
     assert stored == session
     assert (stored.pain_before, stored.pain_after, stored.note) == (5, 3, "felt easy")
     assert stored.has_stop_signal is False
-    assert Profile.objects.get(user=user).last_stop_signal_at is None
+    assert not SafetyEvent.objects.filter(user=user, kind="stop_signal").exists()
 
 
 def test_the_same_client_token_twice_stores_one_row(user):
@@ -81,7 +81,7 @@ def test_the_same_client_token_twice_stores_one_row(user):
     stored = Session.objects.get(user=user)
     assert stored.pain_before == 5
     assert stored.has_stop_signal is False
-    assert Profile.objects.get(user=user).last_stop_signal_at is None
+    assert not SafetyEvent.objects.filter(user=user, kind="stop_signal").exists()
 
 
 def test_the_same_token_for_two_users_is_two_sessions(user, other_user):
@@ -103,15 +103,16 @@ def test_a_stop_signal_pauses_the_programme(user):
 
     assert session.stop_signals == ["numbness", "sharp_pain"]
     assert session.has_stop_signal is True
-    profile = Profile.objects.get(user=user)
+    stamp = SafetyEvent.objects.get(user=user, kind="stop_signal")
     # Stamped when reported, not when done: a back-dated signal still needs a new screening.
-    assert profile.last_stop_signal_at == NOON
-    assert profile.last_stop_signals == ["numbness", "sharp_pain"]
+    assert stamp.recorded_at == NOON
+    assert stamp.signals == ["numbness", "sharp_pain"]
+    assert stamp.day == (NOON - timedelta(days=2)).date()
 
 
 def test_log_session_is_one_transaction(user):
     with (
-        mock.patch("tracking.services._pause_programme", side_effect=RuntimeError("db gone")),
+        mock.patch("tracking.services.stamp_session", side_effect=RuntimeError("db gone")),
         pytest.raises(RuntimeError),
     ):
         log_session(**service_kwargs(user, stop_signals=["cramp"]))
@@ -482,7 +483,10 @@ def test_a_stale_edit_is_refused_with_a_message_and_changes_nothing(signed_in, u
 
 
 def test_an_edit_cannot_remove_a_stop_signal(signed_in, user):
-    session = make_session(user, stop_signals=["cramp"])
+    session = make_session(
+        user, performed_at=timezone.now() - timedelta(days=2), stop_signals=["cramp"]
+    )
+    make_screening(user)  # re-screened since, so the edit page is open
 
     response = signed_in.post(
         f"/sessions/{session.pk}/edit/", edit_post(session, stop_signals=None, note="no cramp?")
@@ -504,7 +508,7 @@ def test_an_edit_can_add_a_forgotten_stop_signal_and_that_pauses(signed_in, user
 
     session.refresh_from_db()
     assert session.stop_signals == ["lasting_pain"]
-    assert Profile.objects.get(user=user).last_stop_signal_at is not None
+    assert SafetyEvent.objects.filter(user=user, kind="stop_signal").exists()
     response = signed_in.get("/today/")
     assert response.status_code == 302
     assert response.url == "/screening/"
