@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from accounts.models import Profile
 from stretches.models import Clearance, SafetyEvent, Screening
 from stretches.screening import EMERGENCY_QUESTION_IDS, QUESTIONS, QUESTIONS_BY_ID, Tier, Verdict
 from tests.conftest import all_no, make_screening, make_session, make_user, session_post
+from tests.pages import messages_of, page_text
 from tracking.models import Session, WeeklyCheckin
 
 EMERGENCY_IDS = [q.id for q in QUESTIONS if q.tier is Tier.EMERGENCY]
@@ -22,20 +22,12 @@ CLINICIAN_IDS = [q.id for q in QUESTIONS if q.tier is Tier.CLINICIAN_FIRST]
 NOT_EMERGENCY_IDS = URGENT_IDS + CLINICIAN_IDS
 
 
-def page_text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
 def answers_post(*yes: str, step: str = "all", only=None, **extra) -> dict:
     ids = only if only is not None else [q.id for q in QUESTIONS]
     data = {f"q_{qid}": ("yes" if qid in yes else "no") for qid in ids}
     data["step"] = step
     data.update(extra)
     return data
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def assert_goes_to_screening(response) -> None:

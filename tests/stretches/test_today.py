@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import zoneinfo
 from collections import Counter
@@ -15,16 +14,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Profile
 from tests.conftest import exercise, make_session, make_user
+from tests.pages import page_text
 from tracking.models import Session, Sides
 
 UTC = zoneinfo.ZoneInfo("UTC")
 # A Tuesday; every test that depends on the calendar freezes time around it.
 TODAY = date(2025, 6, 10)
 NOON = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
-
-
-def page_text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def item_block(text: str, slug: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 import zoneinfo
@@ -18,20 +17,13 @@ from django.utils import timezone
 from stretches.models import SafetyEvent
 from stretches.progression import DOUBLE_LEG
 from tests.conftest import exercise, make_screening, make_session, make_user, session_post
+from tests.pages import messages_of, page_text
 from tracking.models import Session, Sides
 from tracking.services import log_session
 
 UTC = zoneinfo.ZoneInfo("UTC")
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 NOON = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
-
-
-def page_text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def service_kwargs(user, **overrides) -> dict:
