@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Profile
 from accounts.services import profile_for
 from lib.cache import cached_for_user
-from stretches.progression import MORNING
+from stretches.progression import LYING_KNEE_TO_CHEST, MORNING
 from tracking import charts, exports, series, trends
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import peg_progress_context
@@ -33,6 +33,12 @@ def daily_numbers(user, tz: ZoneInfo) -> tuple[list[series.DayStats], dict[date,
         When(exercise__slug=MORNING, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
 
+    is_main = Case(
+        When(exercise__slug__in=LYING_KNEE_TO_CHEST, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
     def per_day(expression):
         return Window(expression, partition_by=[day])
 
@@ -50,6 +56,7 @@ def daily_numbers(user, tz: ZoneInfo) -> tuple[list[series.DayStats], dict[date,
             day_after_total=per_day(Sum("pain_after")),
             day_before_max=per_day(Max("pain_before")),
             day_worst=per_day(Max(Greatest("pain_before", "pain_after"))),
+            day_main=per_day(Sum(is_main)),
         )
         .filter(rank=1)
         .order_by("day")
@@ -60,13 +67,14 @@ def daily_numbers(user, tz: ZoneInfo) -> tuple[list[series.DayStats], dict[date,
             "day_after_total",
             "day_before_max",
             "day_worst",
+            "day_main",
             "pain_before",
         )
     )
     stats, morning = [], {}
-    for row_day, sessions, before_total, after_total, before_max, worst, first in rows:
+    for row_day, sessions, before_total, after_total, before_max, worst, main, first in rows:
         stats.append(
-            series.DayStats(row_day, sessions, before_total, after_total, before_max, worst)
+            series.DayStats(row_day, sessions, before_total, after_total, before_max, worst, main)
         )
         morning[row_day] = first
     return stats, morning

@@ -64,6 +64,12 @@ class DayStats:
     after_total: int
     before_max: int
     worst: int  # the highest score of the day, before or after
+    # Sessions of the prescribed main exercise (knee to chest); None: all of them.
+    main_sessions: int | None = None
+
+    @property
+    def main(self) -> int:
+        return self.sessions if self.main_sessions is None else self.main_sessions
 
     @property
     def before_mean(self) -> Fraction:
@@ -84,12 +90,14 @@ class Totals:
     before_max: int | None = None
     worst: int | None = None
     days: int = 0
+    main_sessions: int = 0  # the prescribed main exercise only: what adherence counts
 
     @classmethod
     def of(cls, stats: Iterable[DayStats]) -> Totals:
         stats = list(stats)
         return cls(
             sessions=sum(s.sessions for s in stats),
+            main_sessions=sum(s.main for s in stats),
             before_total=sum(s.before_total for s in stats),
             after_total=sum(s.after_total for s in stats),
             before_max=max((s.before_max for s in stats), default=None),
@@ -239,7 +247,8 @@ class WeekRow:
 
     @property
     def done(self) -> int:
-        return self.totals.sessions
+        """Main-exercise sessions: the prescription counts those, not the extras."""
+        return self.totals.main_sessions
 
     @property
     def prescribed_label(self) -> str:
