@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.support import ensure_catalogue, pick_pain
+from tests.browser.support import pick_pain
 from tests.conftest import browser_login, make_session, make_user
 from tracking.models import Session
 
@@ -31,11 +31,6 @@ QUEUED_SESSIONS = """() => new Promise((resolve, reject) => {
     get.onerror = () => reject(get.error);
   };
 })"""
-
-
-@pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    ensure_catalogue()
 
 
 def visit_today_online(page, user) -> None:
