@@ -46,9 +46,14 @@ def test_double_click_on_save_stores_one_session(page):
     assert page.console_errors == []
 
 
-def test_a_save_retried_after_a_lost_answer_stores_one_session(page):
+def test_a_save_retried_after_a_lost_answer_stores_one_session(browser, live_server, settings):
     # The first save reaches the server but its answer never comes back (a train going
-    # into a tunnel); the user taps Save again on the same form.
+    # into a tunnel); the user taps Save again on the same form. The service worker is
+    # kept out so the lost answer is the network's, not a copy the worker would serve.
+    static_files_unhashed(settings)
+    context = browser.new_context(base_url=live_server.url, service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
     user = make_user("tunnel")
     browser_login(page, user.username)
     page.goto("/today/")
@@ -75,6 +80,7 @@ def test_a_save_retried_after_a_lost_answer_stores_one_session(page):
     expect(page.locator("[data-saved]")).to_have_text("That session was already saved.")
     expect(page.locator("[data-done-count]")).to_have_text("1")
     assert Session.objects.filter(user=user).count() == 1
+    context.close()
 
 
 def test_phone_session_list_groups_by_day_and_edits_and_deletes(phone):
