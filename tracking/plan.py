@@ -92,11 +92,14 @@ class TodayPlan:
     today: date
     todays_sessions: list
     last_session: object | None
+    last_session_day: date | None = None
 
     @property
     def asks_lasting_pain(self) -> bool:
         """Before the day's first session: did the last session's pain last over 2 hours?"""
-        return not self.todays_sessions and self.last_session is not None
+        # Compared by date, not by the list of today's sessions: a session saved between
+        # the two reads (a double tap) is today's, and asks nothing.
+        return self.last_session_day is not None and self.last_session_day < self.today
 
     @property
     def daily_cap_reached(self) -> bool:
@@ -258,7 +261,8 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
             .first()
         )
     )
-    return TodayPlan(prescription, items, today, todays, last)
+    last_day = last.performed_at.astimezone(tz).date() if last is not None else None
+    return TodayPlan(prescription, items, today, todays, last, last_day)
 
 
 def prescribed_hold(profile: Profile, exercise: Exercise) -> int | None:

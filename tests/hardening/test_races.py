@@ -176,7 +176,10 @@ def test_a_double_clicked_clearance_answers_both_clicks_as_the_first_did():
         today = timezone.localdate().isoformat()
 
         results = in_threads(
-            2, lambda i, c=clients, d=today: c[i].post("/screening/clearance/", {"cleared_on": d})
+            2,
+            lambda i, c=clients, d=today: c[i].post(
+                "/screening/clearance/", {"cleared_by": "gp", "cleared_on": d}
+            ),
         )
 
         assert [r.status_code for r in results] == [302, 302]
