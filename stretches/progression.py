@@ -355,9 +355,10 @@ def stage_history(
                 lower = Stage(max(Stage.FOUNDATION, state.stage - 1))
                 state = StageHistory(lower, day, Change.GAP, last_session)
                 continue
-        if _may_step_up(state, day, start, lying_days, per_day) and not (
-            worsening and day == today
-        ):
+        # "Getting worse" compares the last 7 days with the baseline: while it holds, no
+        # step up inside that window, so a frozen stage does not climb on replaying it.
+        frozen = worsening and (today - day).days < EVIDENCE_WINDOW_DAYS
+        if _may_step_up(state, day, start, lying_days, per_day) and not frozen:
             state = StageHistory(Stage(state.stage + 1), day, Change.STEP_UP)
     return state
 

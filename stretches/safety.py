@@ -300,10 +300,19 @@ def correct_session(
 
 
 def setbacks_since(user, start: date) -> list[Setback]:
-    """Every setback stamped since ``start`` (stop signals and pain rises), for progression."""
+    """Every setback stamped since ``start``, one per session (SPEC 1.3: a setback is a
+    session), for progression. A session with a pain rise and a stop signal added later
+    is one setback, told as the stop signal."""
     rows = SafetyEvent.objects.filter(
         user=user,
         day__gte=start,
         kind__in=[SafetyEvent.Kind.STOP_SIGNAL, SafetyEvent.Kind.PAIN_RISE],
-    ).values_list("day", "kind", "rise")
-    return [Setback(day, SetbackKind(kind), rise) for day, kind, rise in rows]
+    ).values_list("day", "kind", "rise", "session_ref", "pk")
+    by_session: dict[object, Setback] = {}
+    for day, kind, rise, session_ref, pk in rows:
+        key = session_ref if session_ref is not None else ("event", pk)
+        found = Setback(day, SetbackKind(kind), rise)
+        kept = by_session.get(key)
+        if kept is None or found.kind is SetbackKind.STOP_SIGNAL:
+            by_session[key] = found
+    return list(by_session.values())

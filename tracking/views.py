@@ -60,6 +60,16 @@ def session_new(request: HttpRequest) -> HttpResponse:
     return render(request, "tracking/session_form.html", context, status=status)
 
 
+def _edit_limits(profile, catalogue, session: Session) -> dict:
+    """The log limits for an edit: the session itself does not count toward its day's cap."""
+    limits = log_limits(profile, catalogue)
+    count = limits.get("sessions_on")
+    if count is not None:
+        own_day = session.performed_at.astimezone(profile.tzinfo).date()
+        limits["sessions_on"] = lambda day: count(day) - (1 if day == own_day else 0)
+    return limits
+
+
 @exercise_gate
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -72,7 +82,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
         session=session,
         catalogue=catalogue,
         initial=EditSessionForm.initial_for(session),
-        locked=log_limits(profile_for(request.user), catalogue)["locked"],
+        **_edit_limits(profile_for(request.user), catalogue, session),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -234,10 +234,18 @@ def test_no_history_reaches_the_plan_while_a_block_stands(history):
     decision, _ = decide(*screenings, clearances=clearances, confirmations=confirmations)
     if not decision.allowed:
         return
-    cleared = {c.screening_id for c in clearances}
     for s in screenings:
         if s.verdict in (Verdict.URGENT, Verdict.CLINICIAN_FIRST):
-            assert s.id in cleared
+            # Its own clearance, or one given for all its answers: recorded after it, or
+            # before it when every one of them is a lasting fact (SPEC 1.4).
+            assert any(
+                s.flags <= c.covers
+                and (
+                    c.recorded_at >= s.taken_at
+                    or all(QUESTIONS_BY_ID[flag].lasting for flag in s.flags)
+                )
+                for c in clearances
+            )
         if s.verdict is Verdict.EMERGENCY:
             examined = [c for c in confirmations if c.screening_id == s.id]
             assert examined
