@@ -133,16 +133,22 @@ def update_session(
         )
         if not updated:
             raise StaleEdit
-        session.refresh_from_db()
-        correct_session(
-            user=session.user,
-            session_id=session.pk,
-            session=_safety(session),
-            logged_at=session.created_at,
-            reported_on=session.user.profile.local_today(),
-        )
-        data_changed(session.user)
+        _restamp(session)
     return session
+
+
+def _restamp(session: Session) -> None:
+    """After a changed session is saved (inside its transaction): judge its safety stamps
+    again (stretches.safety.correct_session) and retire the cached pages."""
+    session.refresh_from_db()
+    correct_session(
+        user=session.user,
+        session_id=session.pk,
+        session=_safety(session),
+        logged_at=session.created_at,
+        reported_on=session.user.profile.local_today(),
+    )
+    data_changed(session.user)
 
 
 def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
@@ -157,15 +163,7 @@ def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
             version=F("version") + 1,
             updated_at=timezone.now(),
         )
-        session.refresh_from_db()
-        correct_session(
-            user=session.user,
-            session_id=session.pk,
-            session=_safety(session),
-            logged_at=session.created_at,
-            reported_on=session.user.profile.local_today(),
-        )
-        data_changed(session.user)
+        _restamp(session)
     return session
 
 

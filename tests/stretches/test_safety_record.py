@@ -24,7 +24,7 @@ from tests.conftest import make_screening, make_session, make_user, session_post
 from tests.pages import messages_of, page_text
 from tracking.models import Session
 from tracking.plan import build_plan
-from tracking.services import add_stop_signal, delete_session, update_session
+from tracking.services import EDITABLE_FIELDS, add_stop_signal, delete_session, update_session
 
 UTC = zoneinfo.ZoneInfo("UTC")
 NOON = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -60,19 +60,7 @@ def kinds(user) -> list[str]:
 
 
 def edit_kwargs(session: Session, **changes) -> dict:
-    fields = {
-        name: getattr(session, name)
-        for name in (
-            "performed_at",
-            "exercise",
-            "sides",
-            "reps_per_side",
-            "hold_seconds",
-            "pain_before",
-            "pain_after",
-            "note",
-        )
-    }
+    fields = {name: getattr(session, name) for name in EDITABLE_FIELDS}
     fields.update(changes)
     return {"version": session.version, "stop_signals": list(session.stop_signals), **fields}
 
