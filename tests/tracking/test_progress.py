@@ -306,7 +306,7 @@ def test_weekly_table_shows_means_worst_and_sessions_against_the_phase(client, a
     make_session(amy, at(START + timedelta(days=1), 20), pain_before=6, pain_after=9)
     WeeklyCheckin.objects.create(user=amy, week=6, movement="better", sleep="same")
     html = text_of(client.get("/progress/"))
-    table = html.split('class="weeks-table"')[1].split("</table>")[0]
+    table = html.split('class="weeks-table')[1].split("</table>")[0]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
     assert len(rows) == 6
     week1 = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0]))
@@ -485,7 +485,7 @@ def test_report_holds_chart_table_verdict_adherence_screenings_and_stop_signals(
     )
     html = text_of(client.get("/progress/report/"))
     assert 'id="chart-report-pain"' in html
-    assert 'class="weeks-table"' in html
+    assert 'class="weeks-table stack-table"' in html
     assert "Meaningful improvement" in html
     assert re.search(r"Adherence over the weeks shown: 29 sessions done of at least 84", html)
     assert "Numbness or tingling that got worse" in html
