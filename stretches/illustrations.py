@@ -14,12 +14,15 @@ class Illustration:
     file: str  # under static/
     caption: str  # what the position is, shown under the drawing
     alt: str  # what the drawing shows, for someone who cannot see it
+    height: int  # of the 320-wide drawing, so the page keeps its space before it loads
 
 
-def _pair(slug: str, start: tuple[str, str], end: tuple[str, str]) -> list[Illustration]:
+def _pair(
+    slug: str, start: tuple[str, str], end: tuple[str, str], *, height: int = 130
+) -> list[Illustration]:
     return [
-        Illustration(f"img/stretch-{slug}-start.svg", f"Start: {start[0]}", start[1]),
-        Illustration(f"img/stretch-{slug}-end.svg", f"End: {end[0]}", end[1]),
+        Illustration(f"img/stretch-{slug}-start.svg", f"Start: {start[0]}", start[1], height),
+        Illustration(f"img/stretch-{slug}-end.svg", f"End: {end[0]}", end[1], height),
     ]
 
 
@@ -79,6 +82,7 @@ ILLUSTRATIONS: dict[str, list[Illustration]] = {
             "holding the shin with the free hand, the other foot flat on the floor and "
             "one hand still on the wall. An arrow shows the knee lifting.",
         ),
+        height=200,
     ),
     "morning-in-bed": _pair(
         "morning-in-bed",

@@ -62,7 +62,7 @@ def test_on_a_phone_the_chart_fits_and_its_newest_day_is_in_view(page, demo):
     label = newest.get_attribute("aria-label")
     assert label.startswith(long_date(newest_session_day(user)))
     box = newest.bounding_box()
-    assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     # A finger-sized target round every point (WCAG 2.5.8: 24 by 24 px at least).
     assert box["width"] >= 24 and box["height"] >= 24
     first_box = points.first.bounding_box()
@@ -89,9 +89,10 @@ def test_on_a_phone_the_chart_fits_and_its_newest_day_is_in_view(page, demo):
         row_box = row.bounding_box()
         assert row_box["x"] >= 0 and row_box["x"] + row_box["width"] <= PHONE["width"]
     first_cell = page.locator(".weeks-table tbody tr").first.locator("td").first
-    assert page.evaluate(
-        "el => getComputedStyle(el, '::before').content", first_cell.element_handle()
-    ) == '"Mean before"'
+    assert (
+        page.evaluate("el => getComputedStyle(el, '::before').content", first_cell.element_handle())
+        == '"Mean before"'
+    )
     assert_fits_the_screen(page)
     page.screenshot(path="/tmp/visuals-progress-demo.png", full_page=True)
     page.locator("#pain-chart-h").scroll_into_view_if_needed()
