@@ -108,11 +108,24 @@ def test_at_320_px_progress_and_the_report_fit_and_pass_axe(page, demo):
     for path in ("/progress/", "/progress/?range=all", "/progress/report/"):
         page.set_viewport_size(SMALL_PHONE)
         page.goto(path)
-        page.locator("details.data-table summary").first.click() if path == "/progress/" else None
+        if path == "/progress/":
+            page.locator("details.data-table summary").first.click()  # the daily table too
         assert_fits_the_screen(page)
         for size in (PHONE, DESKTOP):
             page.set_viewport_size(size)
             assert_no_axe_violations(page)
+    # The same report behind a clinician's share link.
+    from sharing.services import create_link
+
+    _link, token = create_link(user=user, days=7)
+    page.set_viewport_size(SMALL_PHONE)
+    page.goto(f"/shared/{token}/")
+    expect(page.locator("#chart-report-pain-narrow")).to_be_visible()
+    assert_fits_the_screen(page)
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        assert_no_axe_violations(page)
+
     page.set_viewport_size(PHONE)
     page.goto("/progress/report/")
     expect(page.locator("#chart-report-pain-narrow")).to_be_visible()
@@ -174,3 +187,46 @@ def test_printed_chart_text_is_at_least_8_points(page, demo):
     import re
 
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+
+@pytest.mark.parametrize(
+    ("week_one", "last_week", "verdict"),
+    [
+        (6, 2, "Substantial improvement"),
+        (3, 6, "Getting worse"),
+        (5, 5, "No meaningful change yet"),
+        (1, 1, "Too small to judge"),
+        (4, 0, "Pain-free"),
+    ],
+)
+def test_each_verdict_reads_on_a_phone_and_passes_axe(
+    page, live_server, week_one, last_week, verdict
+):
+    from django.utils import timezone
+
+    from tests.factories import make_session
+
+    today = timezone.localdate()
+    start = today - timedelta(days=20)
+    user = make_user("vera", start=start)
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    for k in range(21):
+        if 7 <= k < 14:
+            continue  # a quiet middle week
+        pain = week_one if k < 7 else last_week
+        make_session(
+            user,
+            performed_at=noon - timedelta(days=20 - k),
+            pain_before=pain,
+            pain_after=max(0, pain - 1),
+        )
+    browser_login(page, "vera")
+    page.set_viewport_size(PHONE)
+    page.goto("/progress/")
+    expect(page.locator(".verdict-label").first).to_contain_text(verdict)
+    assert_fits_the_screen(page)
+    assert_no_axe_violations(page)
+    page.set_viewport_size(SMALL_PHONE)
+    assert_fits_the_screen(page)
+    page.set_viewport_size(DESKTOP)
+    assert_no_axe_violations(page)
