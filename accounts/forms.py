@@ -11,7 +11,7 @@ from django.contrib.auth.forms import (
 from django.http import HttpRequest
 
 from accounts.models import Profile, time_zone_choices
-from lib.text import strip_invisible
+from lib.text import PlainTextField, strip_invisible
 
 PROGRAMME_START_MAX_AGE = timedelta(days=2 * 365)
 
@@ -70,12 +70,31 @@ class SignupForm(UserCreationForm):
         ].help_text = "At least 8 characters; not a common password and not only numbers."
 
 
+DISPLAY_NAME_MAX = Profile._meta.get_field("display_name").max_length
+
+
 class ProfileForm(forms.ModelForm):
+    display_name = PlainTextField(
+        label="Your name on reports (optional)",
+        max_length=DISPLAY_NAME_MAX,
+        required=False,
+        help_text=(
+            "Shown at the top of the clinician report and on share links, so your doctor or "
+            "physiotherapist knows whose it is. Leave it empty to show no name."
+        ),
+    )
     time_zone = TimeZoneField()
 
     class Meta:
         model = Profile
-        fields = ("time_zone", "programme_start", "phase", "desk_work", "sciatica_side")
+        fields = (
+            "display_name",
+            "time_zone",
+            "programme_start",
+            "phase",
+            "desk_work",
+            "sciatica_side",
+        )
         labels = {
             "programme_start": "Programme start date",
             "phase": "Phase",

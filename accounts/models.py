@@ -29,6 +29,8 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    # How the clinician report names the patient; optional, and never used to log in.
+    display_name = models.CharField(max_length=80, blank=True, default="")
     programme_start = models.DateField(null=True, blank=True)
     phase = models.CharField(
         max_length=16,

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stretches.forms import ClearanceForm, ExaminationForm, ScreeningForm
+from stretches.illustrations import illustrations_for
 from stretches.models import Exercise, Screening, StopSignal
 from stretches.safety import (
     GateState,
@@ -47,7 +48,11 @@ def stretch_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "stretches/detail.html",
-        {"exercise": exercise, "stop_signals": StopSignal.choices},
+        {
+            "exercise": exercise,
+            "stop_signals": StopSignal.choices,
+            "illustrations": illustrations_for(exercise.slug),
+        },
     )
 
 

@@ -2,24 +2,58 @@
 
 Pure Python, no Django. A chart is a fixed ``viewBox`` that scales to the page; the
 y axis is always the 0-10 pain scale so charts of different ranges read alike.
+
+Each chart is laid out twice: ``WIDE`` for a desktop or a printed page, and ``NARROW``
+for a phone (``Chart.narrow``), which CSS swaps in below a set width. Squeezing the
+wide one into 320 px would shrink its text to 5 px, and letting it scroll hid the
+newest weeks off to the right, so the phone gets its own drawing: fewer date labels,
+larger text and tap targets, and never more than the newest six weeks.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from tracking.series import DayRow
 
-WIDTH, HEIGHT = 720, 300
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 40, 28, 14, 36
-SMALL_HEIGHT = 200
 PAIN_MAX = 10
-MAX_X_LABELS = 7
 TIP_FONT_WIDTH = 6.4  # average glyph width at the tooltip's 11px font, generous
 TIP_HEIGHT = 20
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way of drawing a chart: its viewBox, margins, labels and tap targets.
+
+    Sizes are in viewBox units; the SVG scales to its box, so a unit is about 1.3 px in
+    a desktop card and about 0.9 px on a 390 px phone.
+    """
+
+    name: str
+    width: int
+    height: int  # the pain chart
+    small_height: int  # the morning and PEG-3 charts
+    margin_left: int
+    margin_right: int
+    margin_top: int
+    margin_bottom: int
+    max_x_labels: int
+    font_size: int
+    # Radius of the invisible circle that takes taps and focus around each point:
+    # WCAG 2.5.8 asks for 24 px targets, so about 10 units wide and 14 units narrow.
+    hit_radius: float
+    max_days: int | None  # keep only the newest days (a phone shows six weeks at most)
+
+
+WIDE = Layout("wide", 720, 300, 200, 40, 28, 14, 36, 7, 12, 10, None)
+NARROW = Layout("narrow", 340, 270, 200, 30, 14, 14, 36, 4, 14, 14, 42)
+
+# Kept for callers that drew with the single layout.
+WIDTH, HEIGHT, SMALL_HEIGHT = WIDE.width, WIDE.height, WIDE.small_height
+MAX_X_LABELS = WIDE.max_x_labels
 
 
 @dataclass(frozen=True)
@@ -95,6 +129,22 @@ class Chart:
     series: list[Series]
     y_label: str = "Pain (0-10)"
     legend: list[LineStyle] = field(default_factory=list)
+    layout: Layout = WIDE
+    empty_text: str = "No sessions in this period."
+    note: str = ""  # said under a narrow chart that leaves older days out
+    narrow: Chart | None = None  # the phone drawing of the same chart
+
+    @property
+    def font_size(self) -> int:
+        return self.layout.font_size
+
+    @property
+    def hit_radius(self) -> float:
+        return self.layout.hit_radius
+
+    @property
+    def dom_id(self) -> str:
+        return f"chart-{self.key}"
 
     @property
     def tip_height(self) -> int:
@@ -110,7 +160,7 @@ class Chart:
 
     @property
     def x_axis_label_y(self) -> float:
-        return self.bottom + 20
+        return self.bottom + 6 + self.layout.font_size
 
     @property
     def x_tick_end(self) -> float:
@@ -118,7 +168,7 @@ class Chart:
 
     @property
     def y_label_x(self) -> float:
-        return self.left - 8
+        return self.left - 6
 
     @property
     def center_x(self) -> float:
@@ -148,12 +198,13 @@ def _value(value: float) -> str:
 class _Frame:
     """Maps days and pain scores to coordinates inside the plot area."""
 
-    def __init__(self, days: Sequence[date], height: int):
+    def __init__(self, days: Sequence[date], height: int, layout: Layout = WIDE):
         self.days = list(days)
-        self.left = MARGIN_LEFT
-        self.right = WIDTH - MARGIN_RIGHT
-        self.top = MARGIN_TOP
-        self.bottom = height - MARGIN_BOTTOM
+        self.layout = layout
+        self.left = layout.margin_left
+        self.right = layout.width - layout.margin_right
+        self.top = layout.margin_top
+        self.bottom = height - layout.margin_bottom
         self.step = (self.right - self.left) / max(1, len(self.days) - 1)
 
     def x(self, index: int) -> float:
@@ -170,7 +221,7 @@ class _Frame:
     def x_ticks(self) -> list[Tick]:
         """Dated ticks counted back from the last day, so today always has a label."""
         count = len(self.days)
-        step = max(1, math.ceil(count / MAX_X_LABELS))
+        step = max(1, math.ceil(count / self.layout.max_x_labels))
         if count > 14:
             step = 7 * math.ceil(step / 7)  # whole weeks read better on longer ranges
         indexes = range(count - 1, -1, -step)
@@ -218,13 +269,13 @@ def _first_last(values: Sequence[float | int | None]) -> tuple[float | None, flo
     return (present[0], present[-1]) if present else (None, None)
 
 
-def _chart(frame: _Frame, *, key, title, summary, height, series, legend) -> Chart:
+def _chart(frame: _Frame, *, key, title, summary, height, series, legend, **extra) -> Chart:
     """A Chart laid out on ``frame``: the plot area and ticks come from the frame."""
     return Chart(
         key=key,
         title=title,
         summary=summary,
-        width=WIDTH,
+        width=frame.layout.width,
         height=height,
         left=frame.left,
         right=frame.right,
@@ -234,12 +285,37 @@ def _chart(frame: _Frame, *, key, title, summary, height, series, legend) -> Cha
         x_ticks=frame.x_ticks(),
         series=series,
         legend=legend,
+        layout=frame.layout,
+        **extra,
     )
+
+
+def _newest(items: Sequence, layout: Layout) -> tuple[list, str]:
+    """The newest days a layout keeps, and a note when older ones were left out."""
+    items = list(items)
+    if layout.max_days is None or len(items) <= layout.max_days:
+        return items, ""
+    weeks = layout.max_days // 7
+    return items[-layout.max_days :], (
+        f"On a narrow screen this chart shows the last {weeks} weeks; "
+        "the table below has every day."
+    )
+
+
+def _with_narrow(build: Callable[..., Chart], items: Sequence, key: str) -> Chart:
+    """The wide chart, carrying its phone drawing (the newest days only) in ``narrow``."""
+    kept, note = _newest(items, NARROW)
+    narrow = build(kept, key=f"{key}-narrow", layout=NARROW)
+    return replace(build(items, key=key, layout=WIDE), narrow=replace(narrow, note=note))
 
 
 def pain_chart(rows: Sequence[DayRow], *, key: str = "pain") -> Chart:
     """Daily mean pain before and after, and the 7-day rolling mean of pain before."""
-    frame = _Frame([r.day for r in rows], HEIGHT)
+    return _with_narrow(_pain_chart, rows, key)
+
+
+def _pain_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
+    frame = _Frame([r.day for r in rows], layout.height, layout)
     before = [r.before for r in rows]
     after = [r.after for r in rows]
     rolling = [r.rolling for r in rows]
@@ -310,15 +386,23 @@ def pain_chart(rows: Sequence[DayRow], *, key: str = "pain") -> Chart:
         key=key,
         title="Pain before and after sessions",
         summary=summary,
-        height=HEIGHT,
+        height=layout.height,
         series=series,
         legend=[BEFORE, AFTER, ROLLING],
+        empty_text=(
+            "No sessions in this period. Log a session on today's page, with your pain "
+            "before and after, and it appears here."
+        ),
     )
 
 
 def morning_chart(rows: Sequence[DayRow], *, key: str = "morning") -> Chart:
     """Pain before the first session of each day (or the morning-in-bed routine)."""
-    frame = _Frame([r.day for r in rows], SMALL_HEIGHT)
+    return _with_narrow(_morning_chart, rows, key)
+
+
+def _morning_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
+    frame = _Frame([r.day for r in rows], layout.small_height, layout)
     morning = [r.morning for r in rows]
     series = [
         _series(
@@ -346,9 +430,13 @@ def morning_chart(rows: Sequence[DayRow], *, key: str = "morning") -> Chart:
         key=key,
         title="Morning pain before",
         summary=summary,
-        height=SMALL_HEIGHT,
+        height=layout.small_height,
         series=series,
         legend=[MORNING],
+        empty_text=(
+            "No morning scores in this period. The first session of a day, or the "
+            "morning-in-bed routine, gives one."
+        ),
     )
 
 
@@ -361,10 +449,16 @@ def peg_chart(weeks: Sequence, *, key: str = "peg") -> Chart:
     The axis runs over every programme week from the first answer to the latest; a
     week without answers leaves a gap, as a day without sessions does.
     """
+    wide = _peg_chart(weeks, key=key, layout=WIDE)
+    narrow = _peg_chart(weeks, key=f"{key}-narrow", layout=NARROW)
+    return replace(wide, narrow=narrow)
+
+
+def _peg_chart(weeks: Sequence, *, key: str, layout: Layout) -> Chart:
     span = list(range(weeks[0].week, weeks[-1].week + 1)) if weeks else []
     by_week = {w.week: w for w in weeks}
     first_days = [weeks[0].first_day + timedelta(weeks=n - weeks[0].week) for n in span]
-    frame = _Frame(first_days, SMALL_HEIGHT)
+    frame = _Frame(first_days, layout.small_height, layout)
     scores = [float(by_week[n].score) if n in by_week else None for n in span]
 
     def label(i: int) -> str:
@@ -377,7 +471,7 @@ def peg_chart(weeks: Sequence, *, key: str = "peg") -> Chart:
     series = _series(
         "peg", PEG, frame, scores, label, lambda i: f"Week {span[i]}: {scores[i]:.1f}", True
     )
-    step = max(1, math.ceil(len(span) / MAX_X_LABELS))
+    step = max(1, math.ceil(len(span) / layout.max_x_labels))
     x_ticks = [Tick(frame.x(i), f"Week {span[i]}") for i in sorted(range(len(span) - 1, -1, -step))]
     if weeks:
         summary = (
@@ -391,8 +485,8 @@ def peg_chart(weeks: Sequence, *, key: str = "peg") -> Chart:
         key=key,
         title="PEG-3 score by week",
         summary=summary,
-        width=WIDTH,
-        height=SMALL_HEIGHT,
+        width=layout.width,
+        height=layout.small_height,
         left=frame.left,
         right=frame.right,
         top=frame.top,
@@ -402,4 +496,6 @@ def peg_chart(weeks: Sequence, *, key: str = "peg") -> Chart:
         series=[series],
         y_label="PEG-3 (0-10)",
         legend=[PEG],
+        layout=layout,
+        empty_text="No weekly answers yet.",
     )

@@ -102,3 +102,48 @@ def test_admin_saves_an_edit_within_the_caps(staff_client):
 def test_database_refuses_a_hold_above_the_cap(slug, hold_max):
     with pytest.raises(IntegrityError), transaction.atomic():
         Exercise.objects.filter(slug=slug).update(hold_max_seconds=hold_max)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_stretch_page_draws_its_start_and_end_with_words_for_them(client, slug):
+    from django.contrib.staticfiles import finders
+    from django.utils.html import escape
+
+    from stretches.illustrations import illustrations_for
+
+    body = client.get(f"/stretches/{slug}/").content.decode()
+    drawings = illustrations_for(slug)
+    assert [d.caption.split(":")[0] for d in drawings] == ["Start", "End"]
+    for drawing in drawings:
+        assert finders.find(drawing.file), drawing.file  # the file ships with the app
+        assert f'alt="{escape(drawing.alt)}"' in body and len(drawing.alt) > 40
+        assert f"<figcaption>{escape(drawing.caption)}</figcaption>" in body
+    # Two different positions, not one picture shown twice.
+    assert drawings[0].file != drawings[1].file and drawings[0].alt != drawings[1].alt
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_stretch_page_lists_every_stop_signal(client, slug):
+    from stretches.models import StopSignal
+
+    body = client.get(f"/stretches/{slug}/").content.decode()
+    section = body.split('id="stop-h"')[1].split("</section>")[0]
+    for _value, label in StopSignal.choices:
+        assert f"<li>{label}</li>" in section
+
+
+def test_the_drawings_are_our_own_svg_with_nothing_fetched_from_elsewhere():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from stretches.illustrations import ILLUSTRATIONS
+
+    for drawings in ILLUSTRATIONS.values():
+        for drawing in drawings:
+            svg = (Path(settings.BASE_DIR) / "static" / drawing.file).read_text()
+            assert svg.startswith("<svg") and "<title>" in svg
+            assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+            assert "<image" not in svg and "<script" not in svg

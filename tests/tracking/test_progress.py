@@ -306,7 +306,7 @@ def test_weekly_table_shows_means_worst_and_sessions_against_the_phase(client, a
     make_session(amy, at(START + timedelta(days=1), 20), pain_before=6, pain_after=9)
     WeeklyCheckin.objects.create(user=amy, week=6, movement="better", sleep="same")
     html = text_of(client.get("/progress/"))
-    table = html.split('class="weeks-table"')[1].split("</table>")[0]
+    table = html.split('class="weeks-table')[1].split("</table>")[0]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]
     assert len(rows) == 6
     week1 = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows[0]))
@@ -485,7 +485,7 @@ def test_report_holds_chart_table_verdict_adherence_screenings_and_stop_signals(
     )
     html = text_of(client.get("/progress/report/"))
     assert 'id="chart-report-pain"' in html
-    assert 'class="weeks-table"' in html
+    assert 'class="weeks-table stack-table"' in html
     assert "Meaningful improvement" in html
     assert re.search(r"Adherence over the weeks shown: 29 sessions done of at least 84", html)
     assert "Numbness or tingling that got worse" in html
@@ -521,3 +521,138 @@ def test_times_on_the_report_are_in_the_users_time_zone(client):
         stop_signals=["cramp"],
     )
     assert "20 May 2026, 00:30" in text_of(client.get("/progress/report/"))
+
+
+# --- On a phone: the narrow chart, the patient's name, adherence (issue 13) ----------
+
+
+def _day_rows(count: int):
+    from tracking.series import DayStats, day_rows
+
+    days = [TODAY - timedelta(days=count - 1 - k) for k in range(count)]
+    stats = {d: DayStats(d, 2, 10, 8, 5, 5, 2) for d in days}
+    return day_rows(stats, {d: 5 for d in days}, days)
+
+
+def test_the_phone_chart_keeps_the_newest_six_weeks_with_fewer_dates():
+    from tracking import charts
+
+    rows = _day_rows(90)  # the "all" range after three months
+    wide = charts.pain_chart(rows)
+    narrow = wide.narrow
+    assert narrow is not None and narrow.layout is charts.NARROW
+    before = next(s for s in narrow.series if s.key == "before")
+    assert len(before.points) == 42
+    # The newest day is the last point, drawn at the right edge of the plot, inside the box.
+    assert before.points[-1].label.startswith(charts.long_date(TODAY))
+    assert before.points[-1].x == narrow.right < narrow.width
+    assert before.points[0].label.startswith(charts.long_date(TODAY - timedelta(days=41)))
+    assert all(narrow.left <= p.x <= narrow.right for p in before.points)
+    assert "last 6 weeks" in narrow.note
+    # The wide chart keeps every day; the phone's has fewer dates along the bottom.
+    assert len(next(s for s in wide.series if s.key == "before").points) == 90
+    assert 2 <= len(narrow.x_ticks) <= charts.NARROW.max_x_labels < len(wide.x_ticks)
+    assert narrow.x_ticks[-1].label == charts.short_date(TODAY)  # today always labelled
+    # Larger tap targets and text on the phone, whose drawing is shown about 0.9:1.
+    assert narrow.hit_radius * 2 * 0.9 >= 24 and narrow.font_size > wide.font_size
+    assert narrow.dom_id == "chart-pain-narrow"
+
+
+def test_a_range_that_fits_is_drawn_whole_on_the_phone_without_a_note():
+    from tracking import charts
+
+    narrow = charts.morning_chart(_day_rows(28)).narrow
+    assert len(narrow.series[0].points) == 28 and narrow.note == ""
+
+
+def test_the_progress_page_draws_both_layouts_and_says_why_when_empty(client, amy):
+    make_session(amy, at(START, 9))  # in week 1, outside the last 4 weeks
+    html = text_of(client.get("/progress/?range=4w"))
+    assert 'id="chart-pain"' in html and 'id="chart-pain-narrow"' in html
+    narrow = html.split('id="chart-pain-narrow"')[1].split("</figure>")[0]
+    assert "No sessions in this period. Log a session on today" in narrow
+    assert '<svg class="chart-svg"' not in narrow  # a message, not an empty grid
+
+
+def test_the_weekly_table_labels_each_cell_for_the_phone_cards(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/"))
+    table = html.split('class="weeks-table')[1].split("</table>")[0]
+    for label in ("Mean before", "Mean after", "Worst", "Sessions done / prescribed", "Sleep"):
+        assert f'<th scope="col">{label}</th>' in table  # the real headers stay
+        assert table.count(f'data-label="{label}"') == 6  # and each week's cell repeats it
+
+
+def test_the_display_name_is_optional_stripped_and_at_most_80_characters(amy):
+    from accounts.forms import ProfileForm
+
+    def post(name):
+        data = {"time_zone": "Europe/London", "phase": "standard", "display_name": name}
+        return ProfileForm(data, instance=amy.profile, today=TODAY)
+
+    form = post("  Amy\u200b Ng\u202e  ")
+    assert form.is_valid(), form.errors
+    form.save()
+    amy.profile.refresh_from_db()
+    assert amy.profile.display_name == "Amy Ng"
+    assert post("").is_valid()
+    too_long = post("A" * 81)
+    assert not too_long.is_valid()
+    assert "keep it to 80 characters" in too_long.errors["display_name"][0]
+    assert post("A" * 80).is_valid()
+
+
+def test_the_account_page_edits_the_display_name(client, amy):
+    page = text_of(client.get("/account/"))
+    assert 'name="display_name"' in page and 'maxlength="80"' in page
+    response = client.post(
+        "/account/",
+        {"display_name": "Amy Ng", "time_zone": "Europe/London", "phase": "standard"},
+    )
+    assert response.status_code == 302
+    amy.profile.refresh_from_db()
+    assert amy.profile.display_name == "Amy Ng"
+
+
+def test_the_report_names_the_patient_or_says_no_name_was_given(client, amy):
+    improving(amy)
+    html = text_of(client.get("/progress/report/"))
+    facts = html.split('class="report-facts"')[1].split("</dl>")[0]
+    assert "No name given" in facts and "(account username: amy)" in facts
+    assert "Account</dt>" not in facts
+    amy.profile.display_name = "Amy Ng"
+    amy.profile.save()
+    facts = text_of(client.get("/progress/report/")).split('class="report-facts"')[1]
+    facts = facts.split("</dl>")[0]
+    assert "<dt>Name</dt><dd>Amy Ng</dd>" in facts
+    assert "amy)" not in facts  # the username is shown only when no name was given
+
+
+def test_the_share_page_names_the_patient_too(client, amy):
+    from sharing.services import create_link
+
+    improving(amy)
+    amy.profile.display_name = "Amy <Ng>"
+    amy.profile.save()
+    _link, token = create_link(user=amy, days=7)
+    client.logout()
+    html = text_of(client.get(f"/shared/{token}/"))
+    assert "<dt>Name</dt><dd>Amy &lt;Ng&gt;</dd>" in html
+
+
+def test_report_adherence_for_the_demo_history_counts_the_main_exercise_only(client, amy):
+    from tracking.demo import sample_sessions
+
+    # Three sessions a day (the morning routine and two single-leg), two prescribed.
+    Session.objects.bulk_create(sample_sessions(amy, start=START, days=41, tz=LONDON))
+    main = Session.objects.filter(user=amy, exercise__slug="single-knee-to-chest").count()
+    html = text_of(client.get("/progress/report/"))
+    found = re.search(
+        r"Adherence over the weeks shown: (\d+) sessions done of at least (\d+) prescribed "
+        r"\((\d+) %\)",
+        html,
+    )
+    done, expected, percent = map(int, found.groups())
+    assert done == main < Session.objects.filter(user=amy).count()
+    assert expected == 84  # 2 a day over 42 days
+    assert percent <= 100
