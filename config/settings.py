@@ -139,7 +139,7 @@ if CACHE_IS_SHARED:
         )
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lib.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "easeback",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
