@@ -15,7 +15,6 @@ timed in between. The ratio is median /healthz time over median page time.
 from __future__ import annotations
 
 import http.client
-import secrets
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -166,9 +165,10 @@ def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *
                     "WHERE user_id = %s",
                     [user_id],
                 )
-                if redis_client is not None:
-                    redis_client.set(f"easeback:1:user-generation:{user_id}", secrets.token_hex(8))
-                    redis_client.delete(f"easeback:1:user:{user_id}")
+                if redis_client is not None:  # retire the cached user (lib.cache.user_changed)
+                    redis_client.delete(
+                        f"easeback:1:user-generation:{user_id}", f"easeback:1:user:{user_id}"
+                    )
                 times[path].append(get(path))
                 times["/healthz"].append(get("/healthz"))
     conn.close()
