@@ -1,20 +1,21 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from lib.cache import cached_user
+
 
 class ProfileModelBackend(ModelBackend):
     """Django's model backend, loading the profile with the user.
 
     Every signed-in request needs both (the profile holds the time zone), so one query
-    instead of two on every page.
+    instead of two on every page. With a shared cache (REDIS_URL), from the cache: every
+    write to the user, their profile or their safety record retires it in every worker
+    (lib.cache.user_changed); the session's auth hash is still checked on each request.
     """
 
     def get_user(self, user_id):
-        try:
-            user = get_user_model()._default_manager.select_related("profile").get(pk=user_id)
-        except get_user_model().DoesNotExist:
-            return None
-        if not self.user_can_authenticate(user):
+        user = cached_user(user_id, lambda: self._load(user_id))
+        if user is None or not self.user_can_authenticate(user):
             return None
         if not hasattr(user, "profile"):
             # Staff made with createsuperuser have none yet; every signed-in page needs one.
@@ -22,3 +23,10 @@ class ProfileModelBackend(ModelBackend):
 
             profile_for(user)
         return user
+
+    @staticmethod
+    def _load(user_id):
+        try:
+            return get_user_model()._default_manager.select_related("profile").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None

@@ -155,24 +155,25 @@ def add_background_users(count: int) -> list[int]:
         cursor.execute(
             """
             INSERT INTO accounts_profile (user_id, time_zone, programme_start, phase, desk_work,
-                                          sciatica_side, last_stop_signals, data_version)
-            SELECT id, (%s::text[])[1 + id %% 4], current_date - 365, %s, id %% 3 = 0, '', '[]', 0
+                                          sciatica_side, data_version, verified_email)
+            SELECT id, (%s::text[])[1 + id %% 4], current_date - 365, %s, id %% 3 = 0, '', 0, ''
             FROM unnest(%s::bigint[]) AS id
             """,
             [BACKGROUND_TIME_ZONES, Phase.STANDARD.value, ids],
         )
         cursor.execute(
             """
-            INSERT INTO stretches_screening (user_id, taken_at, answers, verdict, reason)
-            SELECT id, now() - (2 + k * 28) * interval '1 day', %s::jsonb, %s, 'due'
+            INSERT INTO stretches_screening (user_id, taken_at, answers, verdict, reason, triggers)
+            SELECT id, now() - (2 + k * 28) * interval '1 day', %s::jsonb, %s, 'due', '[]'
             FROM unnest(%s::bigint[]) AS id, generate_series(0, 13) AS k
             """,
             [answers_json(), Verdict.CLEAR.value, ids],
         )
         cursor.execute(
             """
-            INSERT INTO stretches_clearance (user_id, screening_id, cleared_on, note, recorded_at)
-            SELECT user_id, id, taken_at::date, '', taken_at FROM stretches_screening
+            INSERT INTO stretches_clearance (user_id, screening_id, cleared_on, note, recorded_at,
+                                             cleared_by, covers)
+            SELECT user_id, id, taken_at::date, '', taken_at, 'gp', '[]' FROM stretches_screening
             WHERE user_id = ANY(%s) AND user_id %% 20 = 0 AND taken_at < now() - interval '300 days'
             """,
             [ids],

@@ -26,6 +26,10 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # The only databases the bench ever creates or drops.
 BENCH_DATABASES = ("easeback_bench_full", "easeback_bench_one")
+# The bench's own Redis databases, one per PostgreSQL database (their user ids overlap),
+# flushed at the start of every run; tests use 5, and 0 is left to whoever else uses Redis.
+BENCH_REDIS = "redis://127.0.0.1:6379/"
+BENCH_REDIS_DBS = {"easeback_bench_full": 7, "easeback_bench_one": 8}
 
 
 def database_url(name: str) -> str:
@@ -39,12 +43,32 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, *, keep: bool = False):
+    def __init__(self, *, keep: bool = False, redis: bool = True):
         self.keep = keep
+        self.redis = redis
+        self.redis_url = self.redis_for("easeback_bench_full")
+        self.flush_redis()
         self.temp = Path(tempfile.mkdtemp(prefix="easeback-bench-"))
         self.static_root = self.temp / "static"
         self.databases: list[str] = []
         self.processes: list[subprocess.Popen] = []
+
+    def redis_for(self, database: str) -> str | None:
+        return f"{BENCH_REDIS}{BENCH_REDIS_DBS[database]}" if self.redis else None
+
+    def flush_redis(self) -> None:
+        if self.redis:
+            import redis as redis_py
+
+            try:
+                for database in BENCH_REDIS_DBS:
+                    redis_py.Redis.from_url(self.redis_for(database)).flushdb()
+            except redis_py.RedisError as error:
+                raise SystemExit(
+                    f"The bench runs with the shared cache at {self.redis_url} ({error}); start "
+                    "Redis (redis-server --daemonize yes --port 6379 --save '' --appendonly no) "
+                    "or pass --no-redis."
+                ) from None
 
     # --- environment -----------------------------------------------------------------
 
@@ -65,6 +89,10 @@ class Stack:
             PYTHONPATH=str(ROOT),
             PYTHONUNBUFFERED="1",
         )
+        if self.redis:
+            env["REDIS_URL"] = self.redis_for(database)
+        else:
+            env.pop("REDIS_URL", None)
         env.update(extra)
         return env
 

@@ -124,12 +124,34 @@ else:
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "easeback",
+# With REDIS_URL set (production, CI's PostgreSQL pass) every worker shares one cache: the
+# sessions and the signed-in user are read from it (accounts.cached_sessions,
+# accounts.backends), and anything revoked (a logout, a password change, a pause) is
+# retired there for every worker at once. Without it (`make run`, SQLite) the cache is the
+# worker's own memory, which only ever holds values keyed by a version read from the
+# database; sessions and users are then read from the database on every request.
+REDIS_URL = env_str("REDIS_URL")
+CACHE_IS_SHARED = bool(REDIS_URL)
+if CACHE_IS_SHARED:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {REDIS_URL!r})."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "lib.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "easeback",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "easeback",
+        }
+    }
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -200,7 +222,8 @@ SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 14 * 24 * 3600, mini
 SESSION_SAVE_EVERY_REQUEST = False
 # Login sessions carry their user's id in an indexed column (accounts.models.LoginSession),
 # so signing one user out everywhere does not read anyone else's sessions.
-SESSION_ENGINE = "accounts.sessions"
+# With a shared cache, sessions are read from it and written through to the database.
+SESSION_ENGINE = "accounts.cached_sessions" if CACHE_IS_SHARED else "accounts.sessions"
 # Flash messages live in the session: no cookie of their own.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True

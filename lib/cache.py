@@ -7,13 +7,22 @@ fresh with the user, so a cached value can never outlive the data it was made fr
 any worker; the local day in the key starts a fresh one at the user's midnight.
 """
 
+import logging
+import secrets
 from collections.abc import Callable, Hashable
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 
+logger = logging.getLogger(__name__)
+
 CACHE_SECONDS = 6 * 3600
+# A cached signed-in user is also retired by its generation (below); the expiry only
+# bounds how long one could outlive a write whose retirement failed (Redis down then).
+USER_CACHE_SECONDS = 15 * 60
 
 
 def cached_for_user[T](
@@ -37,8 +46,80 @@ def data_changed(user) -> None:
     """
     profile_model = apps.get_model("accounts", "Profile")
     profile_model.objects.filter(user=user).update(data_version=F("data_version") + 1)
+    # The version travels with the cached user: retire it, or the next request would
+    # still see the old one (and with it the old gate decision).
+    user_changed(user.pk)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
     loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
     if loaded is not None:
         loaded.refresh_from_db(fields=["data_version"])
+
+
+# --- The signed-in user, shared by every worker (only with REDIS_URL) -------------------
+#
+# Each user has a generation in the cache: a random token replaced (never incremented
+# from a stale copy) by every write to the user, their profile or their safety records.
+# A cached user is stored with the generation read *before* it was loaded from the
+# database and is used only while that generation is current. So a worker that read the
+# database just before another worker's write cannot keep the old user alive: the write
+# replaces the generation after its commit, and the old entry no longer matches.
+
+
+def _user_keys(user_id) -> tuple[str, str]:
+    return f"user-generation:{user_id}", f"user:{user_id}"
+
+
+def cached_user[T](user_id, load: Callable[[], T | None]) -> T | None:
+    """The user (with their profile) for ``user_id``, from the shared cache or ``load()``.
+
+    Without a shared cache this is ``load()``: a worker's own memory cannot be told
+    that another worker signed the user out or paused them.
+    """
+    if not settings.CACHE_IS_SHARED:
+        return load()
+    generation_key, user_key = _user_keys(user_id)
+    try:
+        found = cache.get_many([generation_key, user_key])
+        generation, entry = found.get(generation_key), found.get(user_key)
+        if generation is not None and entry is not None and entry[0] == generation:
+            return entry[1]
+        if generation is None:
+            generation = secrets.token_hex(8)
+            if not cache.add(generation_key, generation, timeout=None):
+                generation = cache.get(generation_key)
+    except Exception:
+        logger.exception("shared cache unavailable: reading the user from the database")
+        return load()
+    user = load()
+    if user is not None and generation is not None:
+        try:
+            cache.set(user_key, (generation, user), USER_CACHE_SECONDS)
+        except Exception:
+            logger.exception("could not cache the user")
+    return user
+
+
+def user_changed(user_id) -> None:
+    """Retire the cached user now and again once the write commits.
+
+    Called by ``data_changed`` and on every save or delete of a user or profile
+    (accounts.signals). The first retirement happens inside the caller's transaction, so
+    if the cache cannot be reached the write fails rather than leave a stale user behind;
+    the second, after the commit, defeats a worker that loaded the old row in between.
+    """
+    if not settings.CACHE_IS_SHARED:
+        return
+    _new_generation(user_id)
+    transaction.on_commit(lambda: _new_generation(user_id, quiet=True))
+
+
+def _new_generation(user_id, *, quiet: bool = False) -> None:
+    generation_key, user_key = _user_keys(user_id)
+    try:
+        cache.set(generation_key, secrets.token_hex(8), timeout=None)
+        cache.delete(user_key)
+    except Exception:
+        if not quiet:
+            raise
+        logger.exception("could not retire the cached user %s", user_id)

@@ -45,6 +45,30 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dedicated_redis_database():
+    """With REDIS_URL (CI's PostgreSQL pass) the tests share one Redis database: their own.
+
+    It is flushed at the start and before every test, so it must not be database 0, where
+    a developer's own data would be.
+    """
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    from django.core.cache import cache
+
+    number = urlsplit(url).path.strip("/") or "0"
+    if number == "0":
+        pytest.exit(
+            "REDIS_URL for the tests must name a Redis database of their own (not 0), "
+            "e.g. redis://127.0.0.1:6379/5: the tests flush it.",
+            returncode=4,
+        )
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Each test's database starts afresh (and may reuse ids), so its cache must too.

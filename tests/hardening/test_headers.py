@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from axes.models import AccessAttempt, AccessLog
+from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError
 from django.test import Client
 
@@ -191,7 +193,9 @@ def test_unreachable_database_in_the_session_middleware_answers_503(
     def unreachable(self):
         raise OperationalError(f"server closed the connection unexpectedly {SECRET_DETAIL}")
 
-    monkeypatch.setattr(SessionStore, "load", unreachable)
+    # The engine in use: accounts.sessions, or accounts.cached_sessions with REDIS_URL.
+    engine = importlib.import_module(django_settings.SESSION_ENGINE).SessionStore
+    monkeypatch.setattr(engine, "load", unreachable)
     response = client.get("/today/", secure=True)
 
     assert response.status_code == 503

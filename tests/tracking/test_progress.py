@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.services import create_account
 from stretches.models import Clearance, Exercise, Screening
+from tests.factories import SIGNED_IN_QUERIES
 from tracking.models import Session, WeeklyCheckin
 from tracking.progress_views import daily_numbers
 
@@ -359,8 +360,9 @@ def test_signs_of_progress_are_each_shown(client, amy):
 # --- Query counts ------------------------------------------------------------------
 
 # Every request pays 2 queries before the view's own: the session, and the user with
-# its profile (accounts.backends). The session is not written on every request.
-FRAMEWORK_QUERIES = 2
+# its profile (accounts.backends); 1 with the shared cache (tests.factories). The session
+# is not written on every request.
+FRAMEWORK_QUERIES = SIGNED_IN_QUERIES
 # Per-day numbers and morning scores (1), weekly check-ins (1), is a check-in due (1),
 # PEG-3 answers (1).
 PROGRESS_QUERIES = FRAMEWORK_QUERIES + 4

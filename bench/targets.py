@@ -1,0 +1,236 @@
+"""The issue-15 targets: every page's throughput as a share of /healthz, in one run.
+
+Under wrk (8 connections, the demo user's 16 login sessions in turn), in rounds that take
+turns: anonymous /healthz, signed-in /healthz, each page with nothing changed since the last
+view (cached), and the htmx log POST. Each round's page figure is divided by the same
+round's /healthz figure, and the median over rounds is the ratio.
+
+The first view after a new session (the uncached path) cannot be driven by wrk alone, so
+it is timed over one keep-alive connection: before every page request the bench does what
+logging a session does to every cache (bumps the profile's data version in PostgreSQL and
+retires the user's shared-cache generation), then times the page; signed-in /healthz is
+timed in between. The ratio is median /healthz time over median page time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+
+from bench import load
+from bench.freshness import _LogForm, _request
+
+PAGES = ["/today/", "/progress/", "/sessions/", "/progress/report/"]
+SIGNED_IN_SHARE_OF_ANONYMOUS = 0.50
+CACHED_SHARE = 0.50
+UNCACHED_SHARE = 0.20
+TOGETHER_SHARE_OF_ANONYMOUS = 0.25
+LOG_SHARE = 0.25
+TAIL_MAX = 4.0
+CONNECTIONS = 8
+
+LOG_POST = """
+local threads = {}
+local cookies = {}
+local turn = 0
+local body, csrf = "", ""
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  non2xx = 0
+  csrf = args[1]
+  body = args[2]
+  for i = 3, #args do cookies[i - 2] = args[i] end
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+function request()
+  turn = turn % #cookies + 1
+  local token = string.format("%08x-%04x-4%03x-a%03x-%012x", math.random(0, 0xffffffff),
+    math.random(0, 0xffff), math.random(0, 0xfff), math.random(0, 0xfff),
+    math.random(0, 0xffffffffffff))
+  return wrk.format("POST", nil, {
+    Cookie = cookies[turn] .. "; " .. csrf,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["HX-Request"] = "true",
+  }, body .. "&client_token=" .. token)
+end
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("non2xx") end
+  io.write(string.format("BENCH non2xx=%d\\n", total))
+  io.write(string.format("BENCH p50_ms=%.2f p99_ms=%.2f\\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+@dataclass
+class Figures:
+    runs: dict[str, list[load.LoadRun]] = field(default_factory=dict)
+    uncached_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    def rps(self, name: str) -> list[float]:
+        return [r.requests_per_second for r in self.runs[name]]
+
+    def share(self, name: str, of: str) -> tuple[float, list[float]]:
+        rounds = [p / h for p, h in zip(self.rps(name), self.rps(of), strict=True)]
+        return statistics.median(rounds), rounds
+
+    def tail(self, name: str) -> float:
+        return statistics.median(r.p99_ms / max(r.p50_ms, 0.01) for r in self.runs[name])
+
+
+def log_post_args(port: int, cookie: str, csrf_cookie_name: str) -> tuple[str, str]:
+    """The CSRF cookie and the log form as served (minus its client token)."""
+    _, text, set_cookies = _request(port, "GET", "/today/", cookie)
+    csrf_cookie = next(c.split(";")[0] for c in set_cookies if c.startswith(csrf_cookie_name))
+    parser = _LogForm()
+    parser.feed(text)
+    form = {**parser.values, "pain_before": "3", "pain_after": "2"}
+    form.pop("client_token", None)
+    return csrf_cookie, urlencode(form)
+
+
+def under_load(wrk: str, folder: Path, base: str, pool: list[str], port: int, *, seconds: int,
+               rounds: int, csrf_cookie_name: str) -> Figures:  # fmt: skip
+    script = load.write_script(folder)
+    post_script = folder / "log_post.lua"
+    post_script.write_text(LOG_POST)
+    csrf, body = log_post_args(port, pool[0], csrf_cookie_name)
+    figures = Figures()
+
+    def run(name: str, path: str, cookies: list[str], lua: Path = script, extra=()):
+        result = load.run_wrk(
+            wrk, lua, base, path, cookies=[*extra, *cookies], seconds=seconds,
+            connections=CONNECTIONS,
+        )  # fmt: skip
+        result.path = name
+        figures.runs.setdefault(name, []).append(result)
+        print(
+            f"  {name:<22} {result.requests_per_second:8.1f} req/s  p50 {result.p50_ms:6.1f} ms"
+            f"  p99 {result.p99_ms:6.1f} ms  non-2xx {result.non_2xx}  errors "
+            f"{result.socket_errors}",
+            flush=True,
+        )
+
+    for path in ["/healthz", *PAGES]:  # warm every worker's imports and the shared cache
+        load.run_wrk(wrk, script, base, path, cookies=pool, seconds=1, connections=CONNECTIONS)
+    for _ in range(rounds):
+        run("anonymous /healthz", "/healthz", [])
+        run("signed-in /healthz", "/healthz", pool)
+        for path in PAGES:
+            run(path, path, pool)
+        run("log POST", "/today/log/", pool, post_script, extra=(csrf, body))
+    return figures
+
+
+def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *,
+             rounds: int) -> dict[str, list[float]]:  # fmt: skip
+    """Milliseconds of each page right after the user's data version moved on."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    session_key = cookie.split("=", 1)[1]
+    times: dict[str, list[float]] = {p: [] for p in ["/healthz", *PAGES]}
+    redis_client = None
+    if redis_url:
+        import redis
+
+        redis_client = redis.Redis.from_url(redis_url)
+    with psycopg.connect(database_url, autocommit=True) as db:
+        (user_id,) = db.execute(
+            "SELECT user_id FROM accounts_loginsession WHERE session_key = %s", [session_key]
+        ).fetchone()
+
+        def get(path: str) -> float:
+            started = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}")
+            return (time.perf_counter() - started) * 1000
+
+        for _ in range(rounds):
+            for path in PAGES:
+                # What a logged session does to every cache (lib.cache.data_changed).
+                db.execute(
+                    "UPDATE accounts_profile SET data_version = data_version + 1 "
+                    "WHERE user_id = %s",
+                    [user_id],
+                )
+                if redis_client is not None:  # retire the cached user (lib.cache.user_changed)
+                    redis_client.delete(
+                        f"easeback:1:user-generation:{user_id}", f"easeback:1:user:{user_id}"
+                    )
+                times[path].append(get(path))
+                times["/healthz"].append(get("/healthz"))
+    conn.close()
+    return times
+
+
+def add_rows(table, figures: Figures, uncached_ms: dict[str, list[float]]) -> None:
+    anonymous = statistics.mean(figures.rps("anonymous /healthz"))
+    signed = statistics.mean(figures.rps("signed-in /healthz"))
+    table.add("req/s anonymous / signed-in /healthz (8 connections)",
+              f"{anonymous:.0f} / {signed:.0f}")  # fmt: skip
+    ratio, rounds = figures.share("signed-in /healthz", "anonymous /healthz")
+    table.add(
+        "being signed in: signed-in /healthz / anonymous /healthz",
+        f"{ratio:.0%} (rounds {', '.join(f'{r:.0%}' for r in rounds)})",
+        f">= {SIGNED_IN_SHARE_OF_ANONYMOUS:.0%}",
+        ratio >= SIGNED_IN_SHARE_OF_ANONYMOUS,
+    )
+    for path in PAGES:
+        ratio, rounds = figures.share(path, "signed-in /healthz")
+        of_anonymous, _ = figures.share(path, "anonymous /healthz")
+        table.add(
+            f"{path} cached: req/s / signed-in /healthz",
+            f"{ratio:.0%} (rounds {', '.join(f'{r:.0%}' for r in rounds)}; "
+            f"{statistics.mean(figures.rps(path)):.0f} req/s; vs anonymous {of_anonymous:.0%})",
+            f">= {CACHED_SHARE:.0%}",
+            ratio >= CACHED_SHARE,
+        )
+        table.add(
+            f"{path} together: req/s / anonymous /healthz",
+            f"{of_anonymous:.0%}",
+            f">= {TOGETHER_SHARE_OF_ANONYMOUS:.0%}",
+            of_anonymous >= TOGETHER_SHARE_OF_ANONYMOUS,
+        )
+        healthz_ms = statistics.median(uncached_ms["/healthz"])
+        page_ms = statistics.median(uncached_ms[path])
+        table.add(
+            f"{path} uncached (after a new session): /healthz time / page time",
+            f"{healthz_ms / page_ms:.0%} ({healthz_ms:.1f} / {page_ms:.1f} ms, "
+            f"{len(uncached_ms[path])} rounds)",
+            f">= {UNCACHED_SHARE:.0%}",
+            healthz_ms / page_ms >= UNCACHED_SHARE,
+        )
+        tail = figures.tail(path)
+        table.add(
+            f"{path} tail: p99 / median under load",
+            f"{tail:.1f}x",
+            f"<= {TAIL_MAX:g}x",
+            tail <= TAIL_MAX,
+        )
+    ratio, rounds = figures.share("log POST", "signed-in /healthz")
+    table.add(
+        "log POST (htmx): req/s / signed-in /healthz",
+        f"{ratio:.0%} (rounds {', '.join(f'{r:.0%}' for r in rounds)}; "
+        f"{statistics.mean(figures.rps('log POST')):.0f} req/s)",
+        f">= {LOG_SHARE:.0%}",
+        ratio >= LOG_SHARE,
+    )
+    every = [run for runs in figures.runs.values() for run in runs]
+    table.add(
+        "load: non-2xx / socket errors (all runs)",
+        f"{sum(r.non_2xx for r in every)} / {sum(r.socket_errors for r in every)}",
+        "0 / 0",
+        all(r.clean for r in every),
+    )

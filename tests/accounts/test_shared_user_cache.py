@@ -1,0 +1,198 @@
+"""The signed-in user and the sessions in the shared cache (REDIS_URL): every write path
+retires them at once, so no worker can serve an old user, profile, pause or block.
+
+tests/hardening/test_shared_cache.py proves the same across two real gunicorn workers;
+these go through each write path one by one, in-process.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.backends import ProfileModelBackend
+from accounts.cached_sessions import KEY_PREFIX as SESSION_PREFIX
+from accounts.models import Profile
+from accounts.services import erase_account, save_profile
+from lib.cache import cached_user, data_changed
+from stretches import safety
+from stretches.screening import Answer, Verdict
+from tests.factories import PASSWORD, all_no, make_session, make_user, session_post
+from tracking import services as tracking_services
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"),
+]
+
+
+def generation(user) -> str | None:
+    return cache.get(f"user-generation:{user.pk}")
+
+
+def warm(client: Client, user) -> str:
+    assert client.get("/healthz").status_code == 200
+    assert cache.get(f"user:{user.pk}") is not None
+    return generation(user)
+
+
+@pytest.fixture
+def member():
+    return make_user("cached-member")
+
+
+@pytest.fixture
+def browser(member):
+    client = Client()
+    client.force_login(member)
+    return client
+
+
+def test_a_signed_in_request_reads_the_user_from_the_shared_cache(
+    browser, member, django_assert_num_queries
+):
+    warm(browser, member)
+    # Only /healthz's own probe: neither the session nor the user comes from the database.
+    with django_assert_num_queries(1):
+        assert browser.get("/healthz").status_code == 200
+
+
+def test_the_cached_user_carries_the_profile(browser, member):
+    warm(browser, member)
+    cached = ProfileModelBackend().get_user(member.pk)
+    assert cached.profile.time_zone == member.profile.time_zone
+    assert cached.profile.data_version == Profile.objects.get(user=member).data_version
+
+
+def _with(obj, **fields):
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    return obj
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda u: data_changed(u), id="data_changed"),
+        pytest.param(
+            lambda u: save_profile(_with(u.profile, time_zone="Europe/Paris"), ["time_zone"]),
+            id="save_profile",
+        ),
+        pytest.param(
+            lambda u: _with(Profile.objects.get(user=u), verified_email="x@example.com").save(),
+            id="profile.save",
+        ),
+        pytest.param(lambda u: (u.set_password("another-pass-98"), u.save()), id="set_password"),
+        pytest.param(lambda u: (_with(u, is_active=False), u.save()), id="user.save"),
+        pytest.param(
+            lambda u: tracking_services.delete_session(session=make_session(u)), id="delete"
+        ),
+        pytest.param(
+            lambda u: safety.record_screening(
+                user=u,
+                answers={
+                    **{k: Answer(v) for k, v in all_no().items()},
+                    "bladder_bowel": Answer.YES,
+                },
+                triggers=(),
+                reason="due",
+            ),
+            id="record_screening",
+        ),
+    ],
+)
+def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write):
+    before = warm(browser, member)
+
+    write(get_user_model().objects.select_related("profile").get(pk=member.pk))
+
+    assert generation(member) != before
+    assert cache.get(f"user:{member.pk}") is None
+    fresh = get_user_model().objects.select_related("profile").get(pk=member.pk)
+    served = cached_user(member.pk, lambda: ProfileModelBackend._load(member.pk))
+    assert served.password == fresh.password
+    assert served.is_active == fresh.is_active
+    assert served.profile.data_version == fresh.profile.data_version
+    assert served.profile.time_zone == fresh.profile.time_zone
+
+
+def test_a_stop_signal_logged_through_the_form_pauses_the_next_request(browser, member):
+    warm(browser, member)
+    assert browser.get("/today/").status_code == 200
+
+    response = browser.post("/today/log/", session_post(stop_signals=["cramp"]))
+
+    assert response.status_code == 302 and response.url == "/screening/"
+    response = browser.get("/today/")
+    assert response.status_code == 302 and response.url == "/screening/"
+
+
+def test_a_red_flag_answered_through_the_form_blocks_the_next_request(browser, member):
+    from stretches.screening import QUESTIONS
+
+    warm(browser, member)
+    assert browser.get("/today/").status_code == 200
+    answers = {f"q_{q.id}": "no" for q in QUESTIONS} | {"q_bladder_bowel": "yes", "step": "all"}
+
+    browser.post("/screening/", answers)
+
+    from stretches.models import Screening
+
+    assert Screening.objects.get(user=member, verdict=Verdict.EMERGENCY.value)
+    response = browser.get("/today/")
+    assert response.status_code == 302 and response.url == "/screening/"
+
+
+def test_a_worker_that_read_the_old_row_cannot_put_it_back(member):
+    """The race: worker B loads the user, worker A writes and retires it, then B caches
+    what it read. B's copy carries the generation from before the write: never served."""
+    stale = get_user_model().objects.select_related("profile").get(pk=member.pk)
+
+    def load_then_someone_writes():
+        data_changed(member)  # another worker's write lands while this one loads
+        return stale
+
+    assert cached_user(member.pk, load_then_someone_writes) is stale
+    served = cached_user(member.pk, lambda: ProfileModelBackend._load(member.pk))
+    assert served.profile.data_version == stale.profile.data_version + 1
+
+
+def test_logout_removes_the_session_from_the_shared_cache(browser, member):
+    warm(browser, member)
+    key = browser.cookies["sessionid"].value
+    assert cache.get(SESSION_PREFIX + key) is not None
+
+    browser.post("/accounts/logout/")
+
+    assert cache.get(SESSION_PREFIX + key) is None
+    replay = Client()
+    replay.cookies["sessionid"] = key
+    assert replay.get("/today/").status_code == 302
+
+
+def test_ending_every_session_removes_them_from_the_shared_cache(member):
+    phones = [Client(), Client()]
+    for phone in phones:
+        phone.post("/accounts/login/", {"username": member.username, "password": PASSWORD})
+        assert phone.get("/today/").status_code == 200
+    keys = [phone.cookies["sessionid"].value for phone in phones]
+    assert all(cache.get(SESSION_PREFIX + key) is not None for key in keys)
+
+    erase_account(member)
+
+    assert all(cache.get(SESSION_PREFIX + key) is None for key in keys)
+    for phone in phones:
+        assert phone.get("/today/").status_code == 302
+
+
+def test_without_a_shared_cache_nothing_revocable_is_cached(settings, member):
+    settings.CACHE_IS_SHARED = False
+    calls = []
+    for _ in range(2):
+        cached_user(member.pk, lambda: calls.append(1) or member)
+    assert len(calls) == 2
+    assert cache.get(f"user:{member.pk}") is None
