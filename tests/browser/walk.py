@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -82,6 +84,24 @@ def errors_on(path: str, form: str, fill: Callable[[Page], object] | None = None
     return Visit(f"{path} with errors", reach)
 
 
+# Pages drawn without a request (the server's own error pages): served as the server
+# would send them, from our origin, so they load our stylesheet.
+BARE_PAGES = [("500.html", 500), ("503.html", 503), ("sharing/too_many.html", 429)]
+
+
+def served(template: str, status: int) -> Visit:
+    def reach(page: Page) -> None:
+        body = render_to_string(template)
+        path = f"/__page__/{template}"
+        page.route(
+            f"**{path}",
+            lambda route: route.fulfill(status=status, body=body, content_type="text/html"),
+        )
+        page.goto(path)
+
+    return Visit(f"{template} ({status})", reach, reload=True)
+
+
 def answer_all(page: Page, yes=()) -> None:
     for question in QUESTIONS:
         group = page.get_by_role("group", name=question.text)
@@ -132,6 +152,22 @@ def _visitor(page: Page) -> list[Visit]:
         new_password(page, NEW_PASSWORD)
         submit(page, "main form", shows="h1:has-text('Your password is changed')")
 
+    def locked_out(page: Page) -> None:
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            page.goto("/accounts/login/")
+            page.locator("[name=username]").fill("reader")
+            page.locator("[name=password]").fill("wrong")
+            page.locator("main form button[type=submit]").click()
+        expect(page.get_by_role("heading", name="Too many failed log-in attempts")).to_be_visible()
+
+    def throttled(page: Page) -> None:
+        with override_settings(THROTTLE_SIGNUP_PER_HOUR=1):
+            for _ in range(2):
+                page.goto("/accounts/signup/")
+                page.locator("main form button[type=submit]").click()
+                page.wait_for_load_state()
+        expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+
     def email_confirmed(page: Page) -> None:
         page.goto(f"/account/email/verify/{verification_token(reader)}/")
         submit(page, "main form", shows="h1:has-text('is confirmed')")
@@ -180,6 +216,9 @@ def _visitor(page: Page) -> list[Visit]:
         at("/privacy/"),
         at(f"/shared/{token}/", "shared report"),
         at("/no-such-page/", "404 page"),
+        *[served(template, status) for template, status in BARE_PAGES],
+        Visit("locked out after failed log-ins", locked_out),
+        Visit("too many sign-ups from one network", throttled),
     ]
 
 
@@ -289,6 +328,11 @@ def _demo(page: Page) -> list[Visit]:
         url = page.locator("#share-url").input_value()
         page.goto(url)
 
+    def open_data_table(page: Page) -> None:
+        page.goto("/progress/")
+        page.get_by_text("Show data as table").click()
+        expect(page.locator(".data-table table")).to_be_visible()
+
     def new_link(page: Page) -> None:
         page.goto("/account/sharing/")
         submit(page, "form[action='/account/sharing/']", shows="#share-url")
@@ -310,6 +354,7 @@ def _demo(page: Page) -> list[Visit]:
         at(f"/sessions/{latest.pk}/delete/", "delete a session: confirm"),
         at("/progress/", "progress, six weeks"),
         at("/progress/?range=all", "progress, all of it"),
+        Visit("progress, data table open", open_data_table),
         at("/progress/report/", "report"),
         at("/account/", "account with history"),
         Visit("sharing, a new link shown", new_link),
