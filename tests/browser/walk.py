@@ -251,8 +251,10 @@ def _cleared(page: Page) -> list[Visit]:
     def timer_running(page: Page) -> None:
         page.goto("/today/")
         page.get_by_role("button", name="Start guided timer").first.click()
-        expect(page.locator("[data-timer]").first).to_be_visible()
-        page.wait_for_timeout(1500)  # a few seconds into the first hold
+        timer = page.locator("[data-timer]")
+        timer.get_by_role("button", name="Start", exact=True).click()
+        expect(timer.get_by_role("button", name="Pause")).to_be_visible()
+        page.wait_for_timeout(1500)  # into the first hold, the clock and breath cue moving
 
     def pain_rise(page: Page) -> None:
         page.goto("/today/")
@@ -330,8 +332,9 @@ def _demo(page: Page) -> list[Visit]:
 
     def open_data_table(page: Page) -> None:
         page.goto("/progress/")
-        page.get_by_text("Show data as table").click()
-        expect(page.locator(".data-table table")).to_be_visible()
+        for summary in page.locator(".data-table > summary").all():
+            summary.click()
+        expect(page.locator(".data-table table").last).to_be_visible()
 
     def new_link(page: Page) -> None:
         page.goto("/account/sharing/")
@@ -354,7 +357,7 @@ def _demo(page: Page) -> list[Visit]:
         at(f"/sessions/{latest.pk}/delete/", "delete a session: confirm"),
         at("/progress/", "progress, six weeks"),
         at("/progress/?range=all", "progress, all of it"),
-        Visit("progress, data table open", open_data_table),
+        Visit("progress, data tables open", open_data_table),
         at("/progress/report/", "report"),
         at("/account/", "account with history"),
         Visit("sharing, a new link shown", new_link),
