@@ -62,6 +62,18 @@ def test_an_error_summary_takes_focus_and_links_each_error_to_its_field(page):
     summary.get_by_role("link", name="Password confirmation").click()
     expect(page.locator("#id_password2")).to_be_focused()
 
+    # Listed in the order the fields come on the page.
+    page.locator("#id_username").fill("newcomer")
+    page.locator("#id_password1").fill("calm-Stretch-42")
+    page.locator("#id_password2").fill("calm-Stretch-43")
+    page.locator("#id_email").fill("not an address")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert [text.split(":")[0] for text, _ in page.evaluate(SUMMARY_LINKS)] == [
+        "Password confirmation",
+        "Email (optional)",
+    ]
+
 
 def test_the_log_forms_error_summaries_reach_the_pain_scales(page):
     user = make_user("summary")
