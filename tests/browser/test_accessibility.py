@@ -39,6 +39,16 @@ def test_no_wcag_violations(state, browser, live_server, settings, subtests):
         context.close()
 
 
+def test_axe_runs_under_the_sites_own_csp(page):
+    response = page.goto("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert axe.violations(page) == []
+    assert page.evaluate("typeof axe.run") == "function"  # it really ran in the page
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]
+
+
 # Each link of the summary, with whether its target is a form control on this page.
 SUMMARY_LINKS = """() => [...document.querySelectorAll('.error-summary a[href^="#"]')].map(a => {
   const target = document.getElementById(a.getAttribute("href").slice(1));
