@@ -54,6 +54,8 @@ EMAIL_HELP = (
 class SignupForm(UserCreationForm):
     time_zone = TimeZoneField(label="Your time zone", initial="UTC")
     email = forms.EmailField(label="Email (optional)", required=False, help_text=EMAIL_HELP)
+    # The page's order, so the error summary lists the errors in the order they are met.
+    field_order = ["username", "password1", "password2", "time_zone", "email"]
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()

@@ -189,7 +189,8 @@ def test_a_bad_answer_set_reshows_the_form_marked_and_stores_nothing(
     assert all(q.text in text for q in QUESTIONS)
     if marked:
         assert response.context["form"].errors[f"q_{marked}"] == [message]
-        question = text.index(QUESTIONS_BY_ID[marked].text)
+        # The error summary above the form names the question too: find it in the form.
+        question = text.index(QUESTIONS_BY_ID[marked].text, text.index("<fieldset"))
         fieldset = text.rindex("<fieldset", 0, question)
         assert "field-error" in text[fieldset:question]
         assert f'id="id_q_{marked}-error"' in text
