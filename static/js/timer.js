@@ -430,7 +430,9 @@ class Flow {
 
   toTimer() {
     this.step('timer').hidden = false;
-    scrollTo(this.timer.root);
+    // From the summary of the step before: what was chosen stays in sight above the timer.
+    const summary = this.step('before').querySelector('[data-flow-summary]');
+    scrollTo(summary.hidden ? this.timer.root : this.step('before'));
     this.timer.el('go').focus({ preventScroll: true });
   }
 
