@@ -365,6 +365,7 @@ class Flow {
       this.step('timer').hidden = false;
     } else {
       this.step('after').hidden = true;
+      this.form.querySelector('[data-flow-skip]').hidden = false;
       if (this.painBefore()) {
         this.summariseBefore();
         this.step('timer').hidden = false;
@@ -444,12 +445,8 @@ class Flow {
     }
     this.timer.configure(this.planOf(data));
     this.fillIdentity();
-    if (this.painBefore() || this.form.hasAttribute('data-flow-open')) {
-      this.toTimer();
-    } else {
-      this.openBefore();
-      scrollTo(this.step('before'));
-    }
+    // Asked for by name: the timer opens even before the pain score, which stays open above.
+    this.toTimer();
   }
 
   set(name, value) {
@@ -489,6 +486,7 @@ class Flow {
   showAfter({ summarise }) {
     const step = this.step('after');
     step.hidden = false;
+    this.form.querySelector('[data-flow-skip]').hidden = true;
     if (summarise && !this.form.hasAttribute('data-flow-open')) this.summariseDetails();
     else this.openDetails(false);
     scrollTo(step);

@@ -166,7 +166,7 @@ def test_the_whole_flow_on_a_phone_shows_each_step_when_due_and_every_count_agre
     expect(timer.locator("[data-timer-rep]")).to_have_text("0")
     expect(timer.get_by_role("button", name="Start", exact=True)).to_be_visible()
     expect(timer.get_by_role("button", name="Pause")).to_be_hidden()
-    expect(timer.get_by_role("button", name="Stop early")).to_be_hidden()
+    expect(timer.get_by_role("button", name="Stop and log")).to_be_hidden()
 
     session = Session.objects.get(user=user)
     assert (session.sides, session.reps_per_side, session.hold_seconds) == (
@@ -186,7 +186,7 @@ def test_stopping_early_logs_the_reps_and_the_longest_hold_done(phone):
     timer.get_by_role("button", name="Start", exact=True).click()
     # Two full left holds, then 7 s into the third.
     page.clock.run_for(ms(READY + HOLD + REST + HOLD + REST + 7))
-    timer.get_by_role("button", name="Stop early").click()
+    timer.get_by_role("button", name="Stop and log").click()
 
     expect(timer.locator("[data-timer-phase]")).to_have_text(
         "Stopped after 3 reps, longest hold 15 s."
@@ -213,7 +213,7 @@ def test_stopping_early_in_the_first_hold_logs_the_seconds_held(phone):
     pick_pain(page, "Pain before the session", 4)
     timer.get_by_role("button", name="Start", exact=True).click()
     page.clock.run_for(ms(READY + 6.5))
-    timer.get_by_role("button", name="Stop early").click()
+    timer.get_by_role("button", name="Stop and log").click()
     form = page.locator("[data-log-form]")
     expect(form.locator("[name=reps_per_side]")).to_have_value("1")
     expect(form.locator("[name=hold_seconds]")).to_have_value("6")
@@ -226,7 +226,7 @@ def test_stopping_during_get_ready_never_logs_the_plan(phone):
     pick_pain(page, "Pain before the session", 4)
     timer.get_by_role("button", name="Start", exact=True).click()
     page.clock.run_for(ms(READY - 2))
-    timer.get_by_role("button", name="Stop early").click()
+    timer.get_by_role("button", name="Stop and log").click()
 
     expect(timer.locator("[data-timer-phase]")).to_have_text(
         "Stopped before the first hold: nothing is logged for it."
