@@ -693,3 +693,26 @@ def test_a_pain_rise_deleted_and_undone_is_a_setback_again_and_only_once(
 
     rises = SafetyEvent.objects.filter(user=user, kind="pain_rise")
     assert list(rises.values_list("session_ref", "day", "rise")) == [(session.pk, NOON.date(), 4)]
+
+
+def test_an_htmx_save_sends_every_count_on_today_out_of_band_from_one_plan(signed_in, user):
+    response = signed_in.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+
+    text = page_text(response)
+    assert 'id="flow-status"' in text and 'hx-swap-oob="innerHTML"' in text
+    assert re.search(r'<section id="done-today"[^>]*hx-swap-oob="true"', text)
+    assert re.search(r'<div class="grid" id="plan-items" hx-swap-oob="true"', text)
+    assert "Done today: <span data-done-count>1</span> session</h2>" in text
+    assert "Done today: 1 session. Next: Single knee to chest, 1 of 2 done today." in text
+    assert '<p class="muted small" data-item-done>1 of 2 done today</p>' in text
+
+
+def test_the_counts_fragment_after_an_offline_send_brings_every_count(signed_in, user):
+    make_session(user)
+    response = signed_in.get("/today/?part=done", headers={"HX-Request": "true"})
+
+    text = page_text(response)
+    assert text.lstrip().startswith('<section id="done-today"')
+    assert '<span id="flow-counts" data-flow-counts hx-swap-oob="true">' in text
+    assert "Done today: 1 session. Next: Single knee to chest, 1 of 2 done today." in text
+    assert re.search(r'id="plan-items" hx-swap-oob="true"', text)
