@@ -167,7 +167,32 @@ def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
     return session
 
 
-def delete_session(*, session: Session) -> None:
+# What a deleted session keeps for its undo: everything stored, the original ids included,
+# so that a restored session is the same session to the safety record (its session_ref).
+SNAPSHOT_FIELDS = (
+    "id",
+    "exercise_id",
+    "sides",
+    "reps_per_side",
+    "hold_seconds",
+    "hold_seconds_target",
+    "pain_before",
+    "pain_after",
+    "stop_signals",
+    "has_stop_signal",
+    "note",
+    "version",
+)
+
+
+def delete_session(*, session: Session) -> dict:
+    """Delete a session; return a snapshot (JSON-ready) that ``restore_session`` takes."""
+    snapshot = {name: getattr(session, name) for name in SNAPSHOT_FIELDS}
+    snapshot |= {
+        "performed_at": session.performed_at.isoformat(),
+        "created_at": session.created_at.isoformat(),
+        "client_token": str(session.client_token),
+    }
     with transaction.atomic():
         session_id = session.pk
         session.delete()
@@ -179,6 +204,43 @@ def delete_session(*, session: Session) -> None:
             reported_on=session.user.profile.local_today(),
         )
         data_changed(session.user)
+    return snapshot
+
+
+def restore_session(*, user, snapshot: dict) -> Session | None:
+    """Undo a delete: the same session again, under its old id, or None if it is back already.
+
+    Its safety stamps are judged as for an edit (``correct_session``) from the time it was
+    first logged: a stop signal was never removed and is not stamped twice; a pain rise or
+    severe score that the delete took back (a correction within minutes) is stamped again,
+    so a delete and an undo can neither lift nor double a setback or a pause.
+    """
+    fields = {name: snapshot[name] for name in SNAPSHOT_FIELDS}
+    fields["version"] += 1
+    logged_at = datetime.fromisoformat(snapshot["created_at"])
+    with transaction.atomic():
+        if Session.objects.filter(pk=fields["id"]).exists():
+            return None
+        session = Session(
+            user=user,
+            performed_at=datetime.fromisoformat(snapshot["performed_at"]),
+            client_token=uuid.UUID(snapshot["client_token"]),
+            **fields,
+        )
+        _check_caps(Exercise.objects.get(pk=session.exercise_id), session.hold_seconds)
+        session.save(force_insert=True)
+        # auto_now_add stamped this moment: keep the first logging time instead.
+        Session.objects.filter(pk=session.pk).update(created_at=logged_at)
+        session.refresh_from_db()
+        correct_session(
+            user=user,
+            session_id=session.pk,
+            session=_safety(session),
+            logged_at=logged_at,
+            reported_on=user.profile.local_today(),
+        )
+        data_changed(user)
+    return session
 
 
 def save_checkin(*, user, week: int, movement: str, sleep: str) -> WeeklyCheckin:

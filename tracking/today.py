@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -18,6 +19,7 @@ from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import weekly_questions_due
 from tracking.plan import TodayPlan, build_plan
+from tracking.presentation import count
 from tracking.services import add_stop_signal, log_session, save_checkin
 
 TODAY = "tracking/today.html"
@@ -61,14 +63,43 @@ def _form(request: HttpRequest, plan: TodayPlan, data=None) -> SessionForm:
     return form
 
 
-def _context(request: HttpRequest, plan: TodayPlan, form: SessionForm) -> dict:
+def counts_text(plan: TodayPlan) -> str:
+    """Today's counts in one sentence, from the same plan as the cards and "Done today"."""
+    done = f"Done today: {count(len(plan.todays_sessions), 'session')}."
+    entry = plan.next_item
+    if entry is None:
+        return f"{done} Everything planned for today is done."
+    return f"{done} Next: {entry.exercise.name}, {entry.done_text}."
+
+
+def saved_text(session: Session, *, created: bool, guided: bool) -> str:
+    if not created:
+        return "That session was already saved."
+    if guided:
+        return "Saved. Please read the note about your pain below."
+    return f"Saved: {session.exercise.name}, pain {session.pain_before} → {session.pain_after}."
+
+
+def _context(
+    request: HttpRequest, plan: TodayPlan, form: SessionForm, saved_status: str = ""
+) -> dict:
     return {
         "plan": plan,
         "form": form,
         "lasting_due": _lasting_question_due(request, plan),
         "severe_pain": SEVERE_PAIN,
         "lasting_hours": LASTING_PAIN_HOURS,
+        "status": {"saved": saved_status, "counts": counts_text(plan)},
     }
+
+
+def _with_counts(request: HttpRequest, first: str, context: dict, *, parts: tuple) -> HttpResponse:
+    """``first`` and, swapped out of band, every other part of the page that shows a count,
+    all rendered from the one plan in ``context`` so that they cannot disagree."""
+    oob = {**context, "oob": True, "oob_counts": "flow-counts" in parts}
+    html = render_to_string(TODAY + "#" + first, context, request=request)
+    html += "".join(render_to_string(TODAY + "#" + part, oob, request=request) for part in parts)
+    return HttpResponse(html)
 
 
 def after_log(request: HttpRequest, session: Session, created: bool) -> HttpResponse:
@@ -111,7 +142,13 @@ def today(request: HttpRequest) -> HttpResponse:
         )
     plan = build_plan(profile)
     if request.htmx and request.GET.get("part") == "done":
-        return render(request, TODAY + "#done-today", {"plan": plan})
+        # Sessions sent from the offline queue: every count on the page, saved text kept.
+        return _with_counts(
+            request,
+            "done-today",
+            {"plan": plan, "status": {"counts": counts_text(plan)}},
+            parts=("plan-items", "flow-counts"),
+        )
     guided = _guidance_session(request)
     context = {
         **weekly_questions_due(request.user, plan.prescription.week),
@@ -143,14 +180,18 @@ def log(request: HttpRequest) -> HttpResponse:
         profile.refresh_from_db(fields=["data_version"])
         fresh = build_plan(profile)
         response = pain_response(session)
+        guided = created and (response["rose"] or response["severe"])
+        status = saved_text(session, created=created, guided=guided)
         context = {
             "saved": session,
             "saved_again": not created,
-            "guidance": session if created and (response["rose"] or response["severe"]) else None,
+            "guidance": session if guided else None,
             "response": response,
-            **_context(request, fresh, _form(request, fresh)),
+            **_context(request, fresh, _form(request, fresh), saved_status=status),
         }
-        response = render(request, TODAY + "#log-form", context)
+        response = _with_counts(
+            request, "log-form", context, parts=("flow-status", "done-today", "plan-items")
+        )
         response["HX-Trigger"] = "session-logged"
         return response
     if request.htmx:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("sessions/new/", views.session_new, name="session-new"),
     path("sessions/<int:pk>/edit/", views.session_edit, name="session-edit"),
     path("sessions/<int:pk>/delete/", views.session_delete, name="session-delete"),
+    path("sessions/undo/", views.session_undo, name="session-undo"),
     path("checkin/", today.checkin, name="checkin"),
     path("peg/", peg_views.peg, name="peg"),
 ]

@@ -1,20 +1,42 @@
+from datetime import datetime, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import profile_for
 from stretches.gate import exercise_gate
 from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
 from tracking.plan import catalogue_rules, log_limits, prescribed_hold
-from tracking.services import StaleEdit, delete_session, log_session, update_session
+from tracking.services import (
+    StaleEdit,
+    delete_session,
+    log_session,
+    restore_session,
+    update_session,
+)
 from tracking.today import after_log
 
 SESSIONS_PER_PAGE = 20
+# A deleted session can be brought back for this long, from the message on the list.
+UNDO_WINDOW = timedelta(minutes=5)
+UNDO_DELETE = "undo_delete"
+
+
+def _undo_offer(request: HttpRequest) -> dict | None:
+    """The last deleted session while it can still be restored, else None (and forgotten)."""
+    offer = request.session.get(UNDO_DELETE)
+    if offer is None:
+        return None
+    if timezone.now() - datetime.fromisoformat(offer["deleted_at"]) > UNDO_WINDOW:
+        del request.session[UNDO_DELETE]
+        return None
+    return offer
 
 
 @login_required
@@ -28,7 +50,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
     for session in page.object_list:
         # Grouped by the user's own calendar day: 23:30 in Sydney stays on that day.
         session.local_day = timezone.localtime(session.performed_at).date()
-    return render(request, "tracking/session_list.html", {"page": page})
+    context = {"page": page, "undo": _undo_offer(request)}
+    return render(request, "tracking/session_list.html", context)
 
 
 @exercise_gate
@@ -108,7 +131,29 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
         Session.objects.select_related("exercise"), pk=pk, user=request.user
     )
     if request.method == "POST":
-        delete_session(session=session)
-        messages.success(request, "Session deleted.")
+        snapshot = delete_session(session=session)
+        when = timezone.localtime(session.performed_at)
+        request.session[UNDO_DELETE] = {
+            "snapshot": snapshot,
+            "deleted_at": timezone.now().isoformat(),
+            "summary": f"{session.exercise.name}, {when:%A} {when.day} {when:%B} at {when:%H:%M}",
+        }
         return redirect("session-list")
     return render(request, "tracking/session_confirm_delete.html", {"session": session})
+
+
+@login_required
+@require_POST
+def session_undo(request: HttpRequest) -> HttpResponse:
+    offer = _undo_offer(request)
+    if offer is None:
+        messages.error(
+            request, "That delete can no longer be undone: the few minutes for it passed."
+        )
+        return redirect("session-list")
+    del request.session[UNDO_DELETE]
+    restored = restore_session(user=request.user, snapshot=offer["snapshot"])
+    messages.success(
+        request, "Session restored." if restored else "That session is already back in your list."
+    )
+    return redirect("session-list")

@@ -37,6 +37,7 @@ def test_double_click_on_save_stores_one_session(page):
     browser_login(page, user.username)
     page.goto("/today/")
     pick_pain(page, "Pain before the session", 6)
+    page.get_by_role("button", name="I did it without the timer").click()
     pick_pain(page, "Pain after the session", 5)
     page.get_by_role("button", name="Save session").dblclick()
     expect(page.locator("[data-saved]")).to_contain_text("pain 6 → 5")
@@ -68,6 +69,7 @@ def test_a_save_retried_after_a_lost_answer_stores_one_session(browser, live_ser
 
     page.route("**/today/log/", lose_first_answer)
     pick_pain(page, "Pain before the session", 6)
+    page.get_by_role("button", name="I did it without the timer").click()
     pick_pain(page, "Pain after the session", 5)
     save = page.get_by_role("button", name="Save session")
     save.click()
@@ -123,10 +125,46 @@ def test_phone_session_list_groups_by_day_and_edits_and_deletes(phone):
     assert_fits_the_screen(page)
     page.get_by_role("button", name="Delete session").click()
     page.wait_for_url("**/sessions/")
-    expect(page.get_by_text("Session deleted.")).to_be_visible()
+    undo = page.locator("[data-undo]")
+    expect(undo).to_contain_text("Session deleted: Single knee to chest")
     expect(days.nth(0).locator(".pain-pair")).to_have_text(["5 → 3"])
     assert sorted(Session.objects.filter(user=user).values_list("pain_after", flat=True)) == [2, 3]
+
+    # Undo brings it back, as it was.
+    undo.get_by_role("button", name="Undo").click()
+    page.wait_for_url("**/sessions/")
+    expect(page.get_by_text("Session restored.")).to_be_visible()
+    expect(page.locator("[data-undo]")).to_have_count(0)
+    expect(days.nth(0).locator(".pain-pair")).to_have_text(["5 → 3", "6 → 4"])
+    assert sorted(Session.objects.filter(user=user).values_list("pain_after", flat=True)) == [
+        2,
+        3,
+        4,
+    ]
     assert page.console_errors == []
+
+
+def test_session_rows_read_pain_in_words_and_give_big_edit_and_delete_targets(phone):
+    user = make_user("rows")
+    make_session(user, pain_before=5, pain_after=3, reps_per_side=1)
+    page = phone
+    browser_login(page, user.username)
+    page.goto("/sessions/")
+    row = page.locator(".session-row")
+    # A screen reader hears words, not an arrow; the eye sees "5 → 3".
+    expect(row.locator(".visually-hidden").first).to_have_text("Pain before 5, after 3")
+    expect(row.locator(".pain-pair")).to_have_attribute("aria-hidden", "true")
+    assert row.locator(".pain-pair[aria-label]").count() == 0
+    expect(row).to_contain_text("1 rep ·")
+    expect(row).not_to_contain_text("1 reps")
+    for name in ("Edit", "Delete"):
+        box = row.get_by_role("link", name=name).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, f"{name} is {box}"
+    delete = row.get_by_role("link", name="Delete")
+    edit = row.get_by_role("link", name="Edit")
+    danger = delete.evaluate("e => getComputedStyle(e).color")
+    assert danger != edit.evaluate("e => getComputedStyle(e).color")
+    assert danger == "rgb(166, 27, 27)"  # --danger
 
 
 def assert_fits_the_screen(page) -> None:
@@ -154,6 +192,7 @@ def test_screenshots_of_today_and_a_stretch(browser, live_server, settings, view
             assert (SHOTS / f"{name}-{size}.png").stat().st_size > 0
         # The timer as it looks mid-session, the screen a user watches while stretching.
         page.goto("/today/")
+        pick_pain(page, "Pain before the session", 4)
         page.get_by_role("button", name="Start guided timer").first.click()
         timer = page.locator("[data-timer]")
         timer.get_by_role("button", name="Start", exact=True).click()

@@ -43,6 +43,7 @@ def visit_today_online(page, user) -> None:
 
 def log_offline(page, before: int, after: int) -> None:
     pick_pain(page, "Pain before the session", before)
+    page.get_by_role("button", name="I did it without the timer").click()  # the flow's step 3
     pick_pain(page, "Pain after the session", after)
     page.get_by_role("button", name="Save session").click()
     expect(page.locator("[data-queue-message]")).to_contain_text(
@@ -83,6 +84,7 @@ def test_today_opens_offline_after_one_visit_with_timer_and_log_form(page):
     timer.get_by_role("button", name="Start", exact=True).click()
     expect(timer.get_by_role("button", name="Pause")).to_be_visible()
     # A form missing its answers is not kept (the server would refuse it later).
+    page.get_by_role("button", name="I did it without the timer").click()  # the flow's step 3
     page.get_by_role("button", name="Save session").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Not saved yet: please fill in Pain before the session, Pain after the session."
@@ -195,9 +197,14 @@ def test_a_stop_signal_logged_offline_stops_the_timer_at_once_and_pauses_after_s
     visit_today_online(page, user)
     page.context.set_offline(True)
     page.reload()
+    page.get_by_role("button", name="I did it without the timer").click()  # the flow's step 3
     page.get_by_label("Sharp or shooting pain instead of a gentle stretch").check()
-
-    log_offline(page, 4, 6)
+    pick_pain(page, "Pain before the session", 4)
+    pick_pain(page, "Pain after the session", 6)
+    page.get_by_role("button", name="Save session").click()
+    expect(page.locator("[data-queue-message]")).to_contain_text(
+        "Saved on this phone, will send when online: Single knee to chest, pain 4 → 6."
+    )
 
     expect(page.locator("[data-offline-pause]")).to_contain_text("please stop stretching for now")
     expect(page.get_by_role("button", name="Start guided timer")).to_have_count(0)

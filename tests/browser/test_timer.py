@@ -37,6 +37,7 @@ def test_guided_timer_runs_a_whole_single_leg_session_and_fills_in_the_log(page)
     rep = timer.locator("[data-timer-rep]")
     side = timer.locator("[data-timer-side]")
     live = timer.locator("[data-timer-live]")
+    # The timer waits for the pain score before the session (the flow's first step).
     expect(timer).to_be_hidden()
 
     pick_pain(page, "Pain before the session", 5)
@@ -108,17 +109,20 @@ def test_guided_timer_runs_a_whole_single_leg_session_and_fills_in_the_log(page)
     # The three right-leg holds, then the end.
     page.clock.run_for(seconds(HOLD + REST + HOLD + REST + HOLD))
     expect(phase).to_contain_text("All holds done.")
-    expect(live).to_contain_text("The log form below is filled in")
+    expect(live).to_contain_text("Now rate your pain after the session")
     expect(timer.get_by_role("button", name="Start again")).to_be_visible()
     expect(timer.get_by_role("button", name="Pause")).to_be_hidden()
 
+    # The form holds what was done (the fields are summarised in one line, with Change).
     form = page.locator("[data-log-form]")
-    expect(form.get_by_role("combobox", name="Stretch")).to_have_value("single-knee-to-chest")
-    expect(form.get_by_role("radio", name="Left and right, one at a time")).to_be_checked()
+    expect(form.locator("[name=exercise]")).to_have_value("single-knee-to-chest")
+    expect(form.locator("input[name=sides][value=left_right]")).to_be_checked()
+    expect(form.locator("[name=reps_per_side]")).to_have_value(str(REPS))
+    expect(form.locator("[name=hold_seconds]")).to_have_value(str(HOLD))
+    form.get_by_role("button", name="Change the stretch, reps or hold").click()
+    expect(form.get_by_role("combobox", name="Stretch")).to_be_focused()
     expect(form.get_by_role("spinbutton", name="Reps per side")).to_have_value(str(REPS))
-    expect(form.get_by_role("spinbutton", name="Longest hold achieved")).to_have_value(str(HOLD))
-    before = page.get_by_role("group", name="Pain before the session")
-    expect(before.get_by_role("radio", name="5", exact=True)).to_be_checked()
+    expect(form.locator("input[name=pain_before][value='5']")).to_be_checked()
 
     # Saving goes through htmx: the "Done today" count changes without a reload.
     page.clock.resume()
@@ -152,6 +156,7 @@ def test_today_works_without_javascript(browser, live_server, settings):
         expect(item).to_contain_text(f"Hold {HOLD} s")
         # The timer needs JS, so it stays out of sight rather than showing dead buttons.
         expect(page.get_by_role("button", name="Start guided timer")).to_have_count(0)
+        expect(page.get_by_role("link", name="Skip to the guided timer")).to_be_hidden()
         expect(page.locator("[data-timer]")).to_be_hidden()
 
         form = page.locator("[data-log-form]")

@@ -491,6 +491,9 @@ UNGATED_URL_NAMES = {
     "session-sharp",  # reporting a stop signal must always be possible
     "session-list",
     "session-delete",
+    # Undo puts a deleted session back as it was, its safety stamps untouched: history,
+    # not a new stretch, and a paused day (a stop signal) must not lose that record.
+    "session-undo",
     "checkin",
     "peg",  # the weekly PEG-3 ratings record pain, not a stretch
     "progress",

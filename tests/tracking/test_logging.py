@@ -593,3 +593,133 @@ def test_the_prescribed_hold_is_computed_by_the_server_not_read_from_the_form(si
     assert response.status_code == 302
     stored = Session.objects.get(user=user)
     assert stored.hold_seconds_target == 15  # foundation, first week: the range's lower end
+
+
+# --- Undoing a delete ---------------------------------------------------------------------------
+
+
+def stamps(user) -> list[tuple]:
+    """Every safety stamp that matters to the rules: kind, session, day and pause end."""
+    return sorted(
+        SafetyEvent.objects.filter(user=user).values_list(
+            "kind", "session_ref", "day", "pause_ends_at"
+        )
+    )
+
+
+def test_the_list_offers_undo_after_a_delete_and_undo_brings_the_same_session_back(signed_in, user):
+    session = make_session(user, pain_before=6, pain_after=4, note="stiff morning")
+
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+    listing = page_text(signed_in.get("/sessions/"))
+    assert "Session deleted: Single knee to chest" in listing
+    assert 'action="/sessions/undo/"' in listing
+
+    response = signed_in.post("/sessions/undo/")
+
+    assert response.status_code == 302 and response.url == "/sessions/"
+    back = Session.objects.get(user=user)
+    assert back.pk == session.pk
+    assert (back.pain_before, back.pain_after, back.note) == (6, 4, "stiff morning")
+    assert back.performed_at == session.performed_at
+    assert back.created_at == session.created_at  # still judged from when it was logged
+    assert "Session restored." in messages_of(signed_in.get("/sessions/"))
+    assert "Session deleted:" not in page_text(signed_in.get("/sessions/"))
+
+
+def test_undo_is_offered_for_a_few_minutes_only(signed_in, user):
+    session = make_session(user)
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert "Session deleted:" not in page_text(signed_in.get("/sessions/"))
+        response = signed_in.post("/sessions/undo/")
+
+    assert response.status_code == 302
+    assert not Session.objects.filter(user=user).exists()
+    assert any("can no longer be undone" in m for m in messages_of(signed_in.get("/sessions/")))
+
+
+def test_undo_twice_restores_once(signed_in, user):
+    session = make_session(user)
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+    signed_in.post("/sessions/undo/")
+    signed_in.post("/sessions/undo/")
+    assert Session.objects.filter(user=user).count() == 1
+
+
+def test_undo_needs_post_and_only_restores_the_users_own_delete(client, user, other_user):
+    session = make_session(other_user)
+    client.force_login(other_user)
+    client.post(f"/sessions/{session.pk}/delete/")
+    client.force_login(user)  # a new login session: the undo offer was the other user's
+
+    assert client.get("/sessions/undo/").status_code == 405
+    client.post("/sessions/undo/")
+
+    assert not Session.objects.exists()
+
+
+@pytest.mark.parametrize("deleted_after", [timedelta(minutes=2), timedelta(minutes=30)])
+@pytest.mark.parametrize("undone_after", [timedelta(minutes=1), timedelta(minutes=4)])
+def test_delete_and_undo_never_lift_or_double_a_setback_or_a_pause(
+    client, user, deleted_after, undone_after
+):
+    # A stop signal and a pain rise of 4, with severe pain: the pause, the setback and the
+    # severe day must all stand after a delete and its undo, stamped once each, whether the
+    # delete came inside the 10-minute correction window (which takes the rise back) or not.
+    client.force_login(user)
+    with time_machine.travel(NOON, tick=False):
+        session = make_session(
+            user, performed_at=NOON, pain_before=4, pain_after=8, stop_signals=["sharp_pain"]
+        )
+    before = stamps(user)
+    assert [kind for kind, *_ in before] == ["severe_pain", "stop_signal"]
+    with time_machine.travel(NOON + deleted_after, tick=False):
+        client.post(f"/sessions/{session.pk}/delete/")
+    with time_machine.travel(NOON + deleted_after + undone_after, tick=False):
+        client.post("/sessions/undo/")
+
+    assert Session.objects.filter(user=user).count() == 1
+    assert stamps(user) == before
+    stop = SafetyEvent.objects.get(user=user, kind="stop_signal")
+    assert stop.session_ref == session.pk
+
+
+@pytest.mark.parametrize("deleted_after", [timedelta(minutes=2), timedelta(minutes=30)])
+def test_a_pain_rise_deleted_and_undone_is_a_setback_again_and_only_once(
+    client, user, deleted_after
+):
+    client.force_login(user)
+    with time_machine.travel(NOON, tick=False):
+        session = make_session(user, performed_at=NOON, pain_before=2, pain_after=6)
+    assert [kind for kind, *_ in stamps(user)] == ["pain_rise"]
+    with time_machine.travel(NOON + deleted_after, tick=False):
+        client.post(f"/sessions/{session.pk}/delete/")
+        client.post("/sessions/undo/")
+
+    rises = SafetyEvent.objects.filter(user=user, kind="pain_rise")
+    assert list(rises.values_list("session_ref", "day", "rise")) == [(session.pk, NOON.date(), 4)]
+
+
+def test_an_htmx_save_sends_every_count_on_today_out_of_band_from_one_plan(signed_in, user):
+    response = signed_in.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+
+    text = page_text(response)
+    assert 'id="flow-status"' in text and 'hx-swap-oob="innerHTML"' in text
+    assert re.search(r'<section id="done-today"[^>]*hx-swap-oob="true"', text)
+    assert re.search(r'<div class="grid" id="plan-items" hx-swap-oob="true"', text)
+    assert "Done today: <span data-done-count>1</span> session</h2>" in text
+    assert "Done today: 1 session. Next: Single knee to chest, 1 of 2 done today." in text
+    assert '<p class="muted small" data-item-done>1 of 2 done today</p>' in text
+
+
+def test_the_counts_fragment_after_an_offline_send_brings_every_count(signed_in, user):
+    make_session(user)
+    response = signed_in.get("/today/?part=done", headers={"HX-Request": "true"})
+
+    text = page_text(response)
+    assert text.lstrip().startswith('<section id="done-today"')
+    assert '<span id="flow-counts" data-flow-counts hx-swap-oob="true">' in text
+    assert "Done today: 1 session. Next: Single knee to chest, 1 of 2 done today." in text
+    assert re.search(r'id="plan-items" hx-swap-oob="true"', text)
