@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import axe, walk
-from tests.browser.support import static_files_unhashed
+from tests.browser.support import pick_pain, static_files_unhashed
 from tests.conftest import browser_login, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,11 +94,14 @@ def test_the_log_forms_error_summaries_reach_the_pain_scales(page):
     links = page.evaluate(SUMMARY_LINKS)
     assert links and all(is_field for _, is_field in links), links
 
-    # Today's form comes back by an htmx swap: the summary still takes focus.
+    # Today's form comes back by an htmx swap: the summary still takes focus, and its link
+    # reaches the pain-after scale that was left unanswered.
     page.goto("/today/")
+    pick_pain(page, "Pain before the session", 4)
+    page.get_by_role("button", name="I did it without the timer").click()
     page.locator("[data-log-form]").get_by_role("button", name="Save session").click()
     expect(page.locator(".error-summary")).to_be_focused()
     links = page.evaluate(SUMMARY_LINKS)
     assert links and all(is_field for _, is_field in links), links
     page.locator(".error-summary a").first.click()
-    expect(page.locator("#id_pain_before_0")).to_be_focused()
+    expect(page.locator("#id_pain_after_0")).to_be_focused()

@@ -248,24 +248,31 @@ def _cleared(page: Page) -> list[Visit]:
     user = make_user("cleared")
     browser_login(page, user.username)
 
+    def to_step_three(page: Page, pain_before: int) -> None:
+        # The guided flow: pain now, then straight to pain after without the timer.
+        page.goto("/today/")
+        pick_pain(page, "Pain before the session", pain_before)
+        page.get_by_role("button", name="I did it without the timer").click()
+        expect(page.get_by_role("group", name="Pain after the session")).to_be_visible()
+
     def timer_running(page: Page) -> None:
         page.goto("/today/")
-        page.get_by_role("button", name="Start guided timer").first.click()
+        pick_pain(page, "Pain before the session", 3)
         timer = page.locator("[data-timer]")
         timer.get_by_role("button", name="Start", exact=True).click()
         expect(timer.get_by_role("button", name="Pause")).to_be_visible()
         page.wait_for_timeout(1500)  # into the first hold, the clock and breath cue moving
 
     def pain_rise(page: Page) -> None:
-        page.goto("/today/")
-        pick_pain(page, "Pain before the session", 2)
+        to_step_three(page, 2)
         pick_pain(page, "Pain after the session", 5)
         page.get_by_role("button", name="Save session").click()
         expect(page.get_by_role("button", name="Yes, it was sharp or shooting")).to_be_visible()
 
     def today_errors(page: Page) -> None:
-        page.goto("/today/")
-        submit(page, "[data-log-form]")
+        to_step_three(page, 4)  # no pain after given
+        page.locator("[data-log-form]").get_by_role("button", name="Save session").click()
+        expect(page.locator(ERRORS).first).to_be_visible()
 
     return [
         at("/today/", "today, nothing logged"),
