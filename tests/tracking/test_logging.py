@@ -723,3 +723,19 @@ def test_the_counts_fragment_after_an_offline_send_brings_every_count(signed_in,
     assert '<span id="flow-counts" data-flow-counts hx-swap-oob="true">' in text
     assert "Done today: 1 session. Next: Single knee to chest, 1 of 2 done today." in text
     assert re.search(r'id="plan-items" hx-swap-oob="true"', text)
+
+
+def test_undo_after_the_same_session_was_sent_again_keeps_one_copy(signed_in, user):
+    # The deleted session's form (or the offline queue) is sent again with its token:
+    # that stores it once more, and the undo then must neither fail nor store a second copy.
+    token = str(uuid.uuid4())
+    signed_in.post("/today/log/", session_post(client_token=token))
+    session = Session.objects.get(user=user)
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+    signed_in.post("/today/log/", session_post(client_token=token))
+
+    response = signed_in.post("/sessions/undo/")
+
+    assert response.status_code == 302
+    assert Session.objects.filter(user=user).count() == 1
+    assert "That session is already back in your list." in messages_of(signed_in.get("/sessions/"))
