@@ -152,7 +152,21 @@ def session_undo(request: HttpRequest) -> HttpResponse:
         )
         return redirect("session-list")
     del request.session[UNDO_DELETE]
-    restored = restore_session(user=request.user, snapshot=offer["snapshot"])
+    snapshot = offer["snapshot"]
+    profile = profile_for(request.user)
+    limits = log_limits(profile, catalogue_rules())
+    if "daily_cap" in limits:
+        # The acute flare's cap holds for a restored session too: since the delete, another
+        # may have taken its place.
+        day = datetime.fromisoformat(snapshot["performed_at"]).astimezone(profile.tzinfo).date()
+        if limits["sessions_on"](day) >= limits["daily_cap"]:
+            messages.error(
+                request,
+                f"The session was not restored: during an acute flare the plan allows at most "
+                f"{limits['daily_cap']} sessions a day, and that day already has them.",
+            )
+            return redirect("session-list")
+    restored = restore_session(user=request.user, snapshot=snapshot)
     messages.success(
         request, "Session restored." if restored else "That session is already back in your list."
     )

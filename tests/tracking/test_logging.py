@@ -739,3 +739,22 @@ def test_undo_after_the_same_session_was_sent_again_keeps_one_copy(signed_in, us
     assert response.status_code == 302
     assert Session.objects.filter(user=user).count() == 1
     assert "That session is already back in your list." in messages_of(signed_in.get("/sessions/"))
+
+
+def test_undo_never_brings_an_acute_flare_day_past_its_three_sessions(client, db):
+    # SPEC 1.3: at most 3 sessions a day in an acute flare, whatever the path. Delete one
+    # of today's three, log another in its place, then undo: the day would hold four.
+    from stretches.progression import Phase
+
+    user = make_user("flare", phase=Phase.ACUTE.value)
+    client.force_login(user)
+    first, *_ = [make_session(user, pain_before=4, pain_after=3) for _ in range(3)]
+    client.post(f"/sessions/{first.pk}/delete/")
+    assert client.post("/today/log/", session_post()).status_code == 302
+    assert Session.objects.filter(user=user).count() == 3
+
+    response = client.post("/sessions/undo/")
+
+    assert response.status_code == 302
+    assert Session.objects.filter(user=user).count() == 3
+    assert any("at most 3 sessions" in m for m in messages_of(client.get("/sessions/")))
