@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from lib.cache import data_changed
@@ -218,17 +218,25 @@ def restore_session(*, user, snapshot: dict) -> Session | None:
     fields = {name: snapshot[name] for name in SNAPSHOT_FIELDS}
     fields["version"] += 1
     logged_at = datetime.fromisoformat(snapshot["created_at"])
+    client_token = uuid.UUID(snapshot["client_token"])
     with transaction.atomic():
-        if Session.objects.filter(pk=fields["id"]).exists():
+        # Back already: undone in another tab, or its form sent again (same client token),
+        # which stored it anew under another id.
+        again = Q(pk=fields["id"]) | Q(user=user, client_token=client_token)
+        if Session.objects.filter(again).exists():
             return None
         session = Session(
             user=user,
             performed_at=datetime.fromisoformat(snapshot["performed_at"]),
-            client_token=uuid.UUID(snapshot["client_token"]),
+            client_token=client_token,
             **fields,
         )
         _check_caps(Exercise.objects.get(pk=session.exercise_id), session.hold_seconds)
-        session.save(force_insert=True)
+        try:
+            with transaction.atomic():
+                session.save(force_insert=True)
+        except IntegrityError:  # two undos at the same instant: the other one stored it
+            return None
         # auto_now_add stamped this moment: keep the first logging time instead.
         Session.objects.filter(pk=session.pk).update(created_at=logged_at)
         session.refresh_from_db()

@@ -1,7 +1,10 @@
+import secrets
 from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +17,7 @@ from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
 from tracking.plan import catalogue_rules, log_limits, prescribed_hold
 from tracking.services import (
+    RefusedSession,
     StaleEdit,
     delete_session,
     log_session,
@@ -28,6 +32,24 @@ UNDO_WINDOW = timedelta(minutes=5)
 UNDO_DELETE = "undo_delete"
 
 
+def _snapshot_key(user_id: int, token: str) -> str:
+    return f"undo-delete:{user_id}:{token}"
+
+
+def _offer_undo(request: HttpRequest, snapshot: dict, summary: str) -> None:
+    # The deleted session's copy (pain scores, note) goes to the cache, which forgets it
+    # when the few minutes are up whether or not the person comes back: in the login
+    # session it would outlive the delete by up to two weeks. The login session keeps
+    # only which copy it was and what to call it.
+    token = secrets.token_urlsafe(16)
+    cache.set(_snapshot_key(request.user.pk, token), snapshot, UNDO_WINDOW.total_seconds())
+    request.session[UNDO_DELETE] = {
+        "token": token,
+        "deleted_at": timezone.now().isoformat(),
+        "summary": summary,
+    }
+
+
 def _undo_offer(request: HttpRequest) -> dict | None:
     """The last deleted session while it can still be restored, else None (and forgotten)."""
     offer = request.session.get(UNDO_DELETE)
@@ -35,8 +57,16 @@ def _undo_offer(request: HttpRequest) -> dict | None:
         return None
     if timezone.now() - datetime.fromisoformat(offer["deleted_at"]) > UNDO_WINDOW:
         del request.session[UNDO_DELETE]
+        cache.delete(_snapshot_key(request.user.pk, offer.get("token", "")))
         return None
     return offer
+
+
+def _take_snapshot(request: HttpRequest, offer: dict) -> dict | None:
+    key = _snapshot_key(request.user.pk, offer.get("token", ""))
+    snapshot = cache.get(key)
+    cache.delete(key)
+    return snapshot
 
 
 @login_required
@@ -133,11 +163,8 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         snapshot = delete_session(session=session)
         when = timezone.localtime(session.performed_at)
-        request.session[UNDO_DELETE] = {
-            "snapshot": snapshot,
-            "deleted_at": timezone.now().isoformat(),
-            "summary": f"{session.exercise.name}, {when:%A} {when.day} {when:%B} at {when:%H:%M}",
-        }
+        summary = f"{session.exercise.name}, {when:%A} {when.day} {when:%B} at {when:%H:%M}"
+        _offer_undo(request, snapshot, summary)
         return redirect("session-list")
     return render(request, "tracking/session_confirm_delete.html", {"session": session})
 
@@ -152,7 +179,35 @@ def session_undo(request: HttpRequest) -> HttpResponse:
         )
         return redirect("session-list")
     del request.session[UNDO_DELETE]
-    restored = restore_session(user=request.user, snapshot=offer["snapshot"])
+    snapshot = _take_snapshot(request, offer)
+    if snapshot is None:
+        messages.error(
+            request, "That delete can no longer be undone: the few minutes for it passed."
+        )
+        return redirect("session-list")
+    profile = profile_for(request.user)
+    limits = log_limits(profile, catalogue_rules())
+    if "daily_cap" in limits:
+        # The acute flare's cap holds for a restored session too: since the delete, another
+        # may have taken its place.
+        day = datetime.fromisoformat(snapshot["performed_at"]).astimezone(profile.tzinfo).date()
+        if limits["sessions_on"](day) >= limits["daily_cap"]:
+            messages.error(
+                request,
+                f"The session was not restored: during an acute flare the plan allows at most "
+                f"{limits['daily_cap']} sessions a day, and that day already has them.",
+            )
+            return redirect("session-list")
+    try:
+        restored = restore_session(user=request.user, snapshot=snapshot)
+    except (RefusedSession, ObjectDoesNotExist):
+        # The exercise was removed, or its cap lowered, since the delete.
+        messages.error(
+            request,
+            "The session was not restored: its exercise or its limits have changed since it "
+            "was deleted. You can log it again from today's page.",
+        )
+        return redirect("session-list")
     messages.success(
         request, "Session restored." if restored else "That session is already back in your list."
     )

@@ -61,3 +61,29 @@ def test_nothing_is_wider_than_a_320px_screen(state, browser, live_server, setti
                 assert not too_wide, f"{page.url} at {NARROWEST}px:\n" + "\n".join(too_wide[:15])
     finally:
         context.close()
+
+
+def test_a_note_with_a_long_link_stays_inside_a_320px_screen(browser, live_server, settings):
+    # A note is the user's own words: a pasted link has no place to break by itself.
+    from tests.conftest import browser_login, make_session, make_user
+
+    static_files_unhashed(settings)
+    user = make_user("noter")
+    link = "https://youtu.be/watch?v=kNeeToChestStretchForLowerBackPainWeekTwoPlaylist0123456789"
+    session = make_session(user, note=f"Followed {link} again")
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": NARROWEST, "height": 700}
+    )
+    try:
+        page = context.new_page()
+        browser_login(page, user.username)
+        page.goto("/sessions/")
+        assert page.get_by_text(link).is_visible()
+        assert page.evaluate(WIDER_THAN_SCREEN) == []
+        page.goto(f"/sessions/{session.pk}/delete/")
+        page.get_by_role("button", name="Delete session").click()
+        page.wait_for_url("**/sessions/")
+        assert page.locator("[data-undo]").is_visible()
+        assert page.evaluate(WIDER_THAN_SCREEN) == []
+    finally:
+        context.close()

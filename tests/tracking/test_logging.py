@@ -723,3 +723,67 @@ def test_the_counts_fragment_after_an_offline_send_brings_every_count(signed_in,
     assert '<span id="flow-counts" data-flow-counts hx-swap-oob="true">' in text
     assert "Done today: 1 session. Next: Single knee to chest, 1 of 2 done today." in text
     assert re.search(r'id="plan-items" hx-swap-oob="true"', text)
+
+
+def test_undo_after_the_same_session_was_sent_again_keeps_one_copy(signed_in, user):
+    # The deleted session's form (or the offline queue) is sent again with its token:
+    # that stores it once more, and the undo then must neither fail nor store a second copy.
+    token = str(uuid.uuid4())
+    signed_in.post("/today/log/", session_post(client_token=token))
+    session = Session.objects.get(user=user)
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+    signed_in.post("/today/log/", session_post(client_token=token))
+
+    response = signed_in.post("/sessions/undo/")
+
+    assert response.status_code == 302
+    assert Session.objects.filter(user=user).count() == 1
+    assert "That session is already back in your list." in messages_of(signed_in.get("/sessions/"))
+
+
+def test_undo_never_brings_an_acute_flare_day_past_its_three_sessions(client, db):
+    # SPEC 1.3: at most 3 sessions a day in an acute flare, whatever the path. Delete one
+    # of today's three, log another in its place, then undo: the day would hold four.
+    from stretches.progression import Phase
+
+    user = make_user("flare", phase=Phase.ACUTE.value)
+    client.force_login(user)
+    first, *_ = [make_session(user, pain_before=4, pain_after=3) for _ in range(3)]
+    client.post(f"/sessions/{first.pk}/delete/")
+    assert client.post("/today/log/", session_post()).status_code == 302
+    assert Session.objects.filter(user=user).count() == 3
+
+    response = client.post("/sessions/undo/")
+
+    assert response.status_code == 302
+    assert Session.objects.filter(user=user).count() == 3
+    assert any("at most 3 sessions" in m for m in messages_of(client.get("/sessions/")))
+
+
+def test_a_deleted_sessions_health_data_is_not_kept_in_the_login_session(signed_in, user):
+    # The undo copy lives in the cache, which forgets it when the window closes; the login
+    # session (kept up to two weeks) holds no pain score or note of a deleted session.
+    session = make_session(user, pain_before=7, pain_after=5, note="after the long drive")
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+
+    stored = repr(dict(signed_in.session.items()))
+    assert "after the long drive" not in stored
+    assert "pain_before" not in stored and "pain_after" not in stored
+    assert signed_in.post("/sessions/undo/").status_code == 302
+    assert Session.objects.get(user=user).note == "after the long drive"
+
+
+def test_undo_after_the_exercise_changed_says_so_and_stores_nothing(signed_in, user):
+    # An admin made the exercise double-leg (30 s cap) inside the undo window: the 45 s
+    # session cannot come back, and the person is told why, not shown an error page.
+    session = make_session(user, hold_seconds=45)
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+    type(session.exercise).objects.filter(pk=session.exercise_id).update(
+        both_legs=True, hold_min_seconds=15, hold_max_seconds=30
+    )
+
+    response = signed_in.post("/sessions/undo/")
+
+    assert response.status_code == 302
+    assert not Session.objects.filter(user=user).exists()
+    assert any("not restored" in m for m in messages_of(signed_in.get("/sessions/")))
