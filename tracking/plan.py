@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
 from lib.cache import cached_for_user
+from lib.page_cache import memoised
 from stretches.models import Exercise, StopSignal
 from stretches.progression import (
     LYING_KNEE_TO_CHEST,
@@ -133,14 +134,36 @@ class TodayPlan:
         return None
 
 
+CATALOGUE_FIELDS = (
+    "slug",
+    "name",
+    "position",
+    "hold_min_seconds",
+    "hold_max_seconds",
+    "reps",
+    "both_legs",
+)
+
+
 def catalogue_rules() -> dict[str, Exercise]:
-    """The stretches by slug, with only what plans and log forms read (not the long texts)."""
-    return {
-        exercise.slug: exercise
-        for exercise in Exercise.objects.only(
-            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps", "both_legs"
-        )
-    }
+    """The stretches by slug, with only what plans and log forms read (not the long texts).
+
+    Read once per request to a cached page, whose key holds it (``catalogue_version``).
+    """
+    return memoised(
+        "catalogue",
+        lambda: {exercise.slug: exercise for exercise in Exercise.objects.only(*CATALOGUE_FIELDS)},
+    )
+
+
+def catalogue_version() -> str:
+    """What pages show of the catalogue: in each cached page's key (lib.page_cache), so
+    an admin's edit to a stretch shows at once."""
+    rows = sorted(
+        (exercise.pk, *(getattr(exercise, name) for name in CATALOGUE_FIELDS))
+        for exercise in catalogue_rules().values()
+    )
+    return repr(rows)
 
 
 def build_plan(profile: Profile) -> TodayPlan:

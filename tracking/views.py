@@ -7,17 +7,27 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.services import profile_for
+from lib.page_cache import digits, page_cache
 from stretches.gate import exercise_gate
 from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
-from tracking.plan import catalogue_rules, log_limits, prescribed_hold
+from tracking.plan import catalogue_rules, catalogue_version, log_limits, prescribed_hold
 from tracking.services import StaleEdit, delete_session, log_session, update_session
 from tracking.today import after_log
 
 SESSIONS_PER_PAGE = 20
+# The login-session key of the deleted-session Undo (open for a few minutes): the list is
+# never stored while it is there, so the Undo cannot outlive its minutes in the cache.
+UNDO_DELETE = "undo_delete"
 
 
 @login_required
+@page_cache(
+    "sessions",
+    query={"page": digits},
+    skip_if=lambda request: UNDO_DELETE in request.session,
+    vary_on=(catalogue_version,),
+)
 def session_list(request: HttpRequest) -> HttpResponse:
     sessions = (
         Session.objects.filter(user=request.user)
