@@ -76,6 +76,7 @@ from django.middleware.csp import get_nonce
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
+from django.utils.functional import SimpleLazyObject
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,21 @@ def unmarked():
         _current.reset(token)
 
 
+def csrf(request: HttpRequest) -> dict:
+    """``csrf_token`` as Django's own context processor makes it (this one, listed later,
+    takes its place); on a page that may be stored, the token is noted so that every
+    response gets its own."""
+
+    def token() -> str:
+        value = get_token(request)
+        render = _current.get()
+        if render is not None:
+            render.replace[value] = ("csrf", "")
+        return value
+
+    return {"csrf_token": SimpleLazyObject(token)}
+
+
 # --- The deployed code, templates and static files ----------------------------------
 
 
@@ -230,13 +246,15 @@ def _key(request: HttpRequest, name: str, session_keys: tuple[str, ...], vary_on
 
 def _fill(entry: dict, request: HttpRequest) -> HttpResponse:
     """The stored page with this request's nonce, CSRF token and per-response values."""
-    values = {marker: _produce(kind, arg) for marker, (kind, arg) in entry["values"].items()}
+    csrf_token = None
+    if entry["csrf_used"] or any(kind == "csrf" for kind, _ in entry["values"].values()):
+        csrf_token = get_token(request)  # and the cookie, as rendering would have set it
+    values = {
+        marker: csrf_token if kind == "csrf" else _produce(kind, arg)
+        for marker, (kind, arg) in entry["values"].items()
+    }
     if entry["nonce"] and (nonce := get_nonce(request)) is not None:
         values[entry["nonce"]] = str(nonce)
-    if entry["csrf"]:
-        values[entry["csrf"]] = get_token(request)
-    elif entry["csrf_used"]:
-        get_token(request)  # the same cookie as the render would have set
     html = entry["html"]
     if values:
         html = _MARKER.sub(lambda match: values.get(match.group(), match.group()), html)
@@ -256,24 +274,24 @@ def _template(response: HttpResponse, request: HttpRequest, render: _Render, csr
     if nonce:  # generated while rendering: the body uses it
         nonce_marker = _marker()
         html = html.replace(str(nonce), nonce_marker)
-    csrf_marker = None
-    secret = request.META.get("CSRF_COOKIE")
-    if csrf_used and secret:
+    if csrf_used and not any(kind == "csrf" for kind, _ in values.values()):
+        # get_token() was called outside the csrf_token context variable: find the
+        # token by what it is (a masked form of this request's secret).
+        secret = request.META.get("CSRF_COOKIE")
         tokens = {
             token
             for token in _CSRF_LIKE.findall(html)
             if token == secret or _unmask_cipher_token(token) == secret
         }
-        if tokens:
-            csrf_marker = _marker()
-            for token in tokens:
-                html = html.replace(token, csrf_marker)
+        for token in tokens:
+            marker = _marker()
+            html = html.replace(token, marker)
+            values[marker] = ("csrf", "")
     headers = {name: value for name, value in response.items()}
     return {
         "html": html,
         "values": values,
         "nonce": nonce_marker,
-        "csrf": csrf_marker,
         "csrf_used": csrf_used,
         "headers": headers,
     }
