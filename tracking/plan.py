@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Subquery, Sum
 from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
@@ -264,26 +264,26 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         )
         for item in prescription.items
     ]
-    todays = list(
-        Session.objects.filter(
-            user_id=profile.user_id,
-            performed_at__gte=local_midnight(today, tz),
-            performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+    # Today's sessions and, in the same query, the last one before today (the plan asks
+    # about it before the day's first session): one query whether or not there is a
+    # session today yet, so the page costs the same on every day.
+    midnight = local_midnight(today, tz)
+    mine = Session.objects.filter(user_id=profile.user_id)
+    before_today = mine.filter(performed_at__lt=midnight).order_by("-performed_at")
+    rows = list(
+        mine.filter(
+            Q(
+                performed_at__gte=midnight,
+                performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+            )
+            | Q(performed_at=Subquery(before_today.values("performed_at")[:1]))
         ).order_by("-performed_at", "-id")
     )
-    for row in todays:
+    for row in rows:
         # The catalogue is already here: no join that would drag its text along per row.
         row.exercise = by_id[row.exercise_id]
-    last = (
-        todays[0]
-        if todays
-        else (
-            Session.objects.filter(user_id=profile.user_id)
-            .select_related("exercise")
-            .order_by("-performed_at", "-id")
-            .first()
-        )
-    )
+    todays = [row for row in rows if row.performed_at >= midnight]
+    last = rows[0] if rows else None
     last_day = last.performed_at.astimezone(tz).date() if last is not None else None
     return TodayPlan(prescription, items, today, todays, last, last_day)
 

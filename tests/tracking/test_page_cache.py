@@ -312,3 +312,28 @@ def test_a_catalogue_edit_shows_at_once_on_cached_pages(amy):
     client.get("/sessions/")
     Exercise.objects.filter(slug="single-knee-to-chest").update(name="One-knee hug")
     assert "One-knee hug" in client.get("/sessions/").content.decode()
+
+
+def test_today_costs_the_same_queries_before_and_after_the_days_first_session():
+    """The plan reads today's sessions and the last one before in one query (the bench's
+    10 / 10 / 9: a user without a session today paid one more)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for today in (False, True):
+        user = make_user(start=NOW.date() - timedelta(days=30))
+        make_session(user, performed_at=NOW - timedelta(days=2))
+        if today:
+            make_session(user, performed_at=NOW - timedelta(hours=1))
+        client = signed_in(user)
+        client.get("/healthz")
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/today/")
+        assert page.status_code == 200
+        asked = "Before today's first session" in page.content.decode()
+        assert asked is not today  # the last session was found either way
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
