@@ -205,36 +205,35 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         )
         .order_by()
     )
+    # One pass: per day [sessions, lying sessions, before total, after total, before max,
+    # worst], and the sessions per exercise and day.
     per_day: dict[date, list] = {}
     per_exercise_day: dict[tuple[str, date], int] = {}
     for row in rows:
-        if row["day"] > today:
+        day = row["day"]
+        if day > today:
             continue
-        per_day.setdefault(row["day"], []).append(row)
         slug = by_id[row["exercise_id"]].slug
-        per_exercise_day[slug, row["day"]] = per_exercise_day.get((slug, row["day"]), 0) + row["n"]
+        n = row["n"]
+        lying = n if slug in LYING_KNEE_TO_CHEST else 0
+        sums = per_day.get(day)
+        if sums is None:
+            per_day[day] = [n, lying, row["before"], row["after"], row["before_max"], row["worst"]]
+        else:
+            sums[0] += n
+            sums[1] += lying
+            sums[2] += row["before"]
+            sums[3] += row["after"]
+            sums[4] = max(sums[4], row["before_max"])
+            sums[5] = max(sums[5], row["worst"])
+        per_exercise_day[slug, day] = per_exercise_day.get((slug, day), 0) + n
     days = [
-        DayFacts(
-            day=day,
-            sessions=sum(r["n"] for r in group),
-            lying_sessions=sum(
-                r["n"] for r in group if by_id[r["exercise_id"]].slug in LYING_KNEE_TO_CHEST
-            ),
-            before_total=sum(r["before"] for r in group),
-            before_max=max(r["before_max"] for r in group),
-        )
-        for day, group in per_day.items()
+        DayFacts(day=day, sessions=n, lying_sessions=lying, before_total=before, before_max=top)
+        for day, (n, lying, before, _, top, _) in per_day.items()
     ]
     stats = [
-        DayStats(
-            day,
-            sum(r["n"] for r in group),
-            sum(r["before"] for r in group),
-            sum(r["after"] for r in group),
-            max(r["before_max"] for r in group),
-            max(r["worst"] for r in group),
-        )
-        for day, group in per_day.items()
+        DayStats(day, n, before, after, top, worst)
+        for day, (n, _, before, after, top, worst) in per_day.items()
     ]
     comparison = compare({s.day: s for s in stats}, start=start, today=today)
     prescription = prescription_for(
@@ -256,9 +255,8 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
             exercise=catalogue[item.slug],
             done_today=per_exercise_day.get((item.slug, today), 0),
             done_this_week=sum(
-                n
-                for (slug, day), n in per_exercise_day.items()
-                if slug == item.slug and week_start <= day <= today
+                per_exercise_day.get((item.slug, week_start + timedelta(days=offset)), 0)
+                for offset in range((today - week_start).days + 1)
             ),
             all_today=all_today,
         )
