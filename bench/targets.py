@@ -155,7 +155,8 @@ def log_post_args(port: int, pool: list[str], csrf_cookie_name: str,
 
 
 def under_load(wrk: str, folder: Path, base: str, pool: list[str], port: int, *, seconds: int,
-               rounds: int, csrf_cookie_name: str, database_url: str) -> Figures:  # fmt: skip
+               rounds: int, csrf_cookie_name: str, database_url: str,
+               redis_url: str | None) -> Figures:  # fmt: skip
     script = load.write_script(folder)
     post_script = folder / "log_post.lua"
     post_script.write_text(LOG_POST)
@@ -185,6 +186,7 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], port: int, *,
         for path in PAGES:
             run(path, path, pool)
         before = _user_sessions(database_url, session_key)
+        before_id = _latest_session_id(database_url)
         run("log POST", "/today/log/", pool, post_script, extra=(csrf, body))
         stored = _user_sessions(database_url, session_key) - before
         timed = figures.runs["log POST"][-1].requests
@@ -192,7 +194,46 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], port: int, *,
         if not timed <= stored <= timed + CONNECTIONS:
             raise RuntimeError(f"log POST: {timed} answers but {stored} sessions stored")
         print(f"  log POST stored {stored} sessions for {timed} answers", flush=True)
+        # Take them away again: a hundred sessions a day is no one's today page, and the
+        # next round must time the same pages as this one.
+        _forget_sessions_since(database_url, session_key, before_id, redis_url)
     return figures
+
+
+def _latest_session_id(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        (latest,) = db.execute("SELECT coalesce(max(id), 0) FROM tracking_session").fetchone()
+    return latest
+
+
+def _forget_sessions_since(database_url: str, session_key: str, after_id: int,
+                           redis_url: str | None) -> None:  # fmt: skip
+    """Delete the sessions the log POST stored (and their safety stamps), as a data change."""
+    with psycopg.connect(database_url) as db, db.transaction():
+        (user_id,) = db.execute(
+            "SELECT user_id FROM accounts_loginsession WHERE session_key = %s", [session_key]
+        ).fetchone()
+        db.execute(
+            "DELETE FROM stretches_safetyevent WHERE user_id = %s AND session_ref > %s",
+            [user_id, after_id],
+        )
+        db.execute(
+            "DELETE FROM tracking_session WHERE user_id = %s AND id > %s", [user_id, after_id]
+        )
+        db.execute(
+            "UPDATE accounts_profile SET data_version = data_version + 1 WHERE user_id = %s",
+            [user_id],
+        )
+    _retire_cached_user(redis_url, user_id)
+
+
+def _retire_cached_user(redis_url: str | None, user_id: int) -> None:
+    if redis_url:  # lib.cache.user_changed, from outside the app
+        import redis
+
+        redis.Redis.from_url(redis_url).delete(
+            f"easeback:1:user-generation:{user_id}", f"easeback:1:user:{user_id}"
+        )
 
 
 def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *,

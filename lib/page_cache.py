@@ -176,7 +176,7 @@ def csrf(request: HttpRequest) -> dict:
 
 @once
 def fingerprint() -> str:
-    """A hash of the code and templates (and the static manifest), computed once per process.
+    """A hash of the code, the templates and the static manifest, computed once per process.
 
     In the key, so HTML rendered by an older deploy is never served by a newer one.
     """
@@ -193,6 +193,11 @@ def fingerprint() -> str:
     for relative in sorted(paths):
         digest.update(str(relative).encode())
         digest.update((base / relative).read_bytes())
+    # The hashed static file names the pages link to (a CSS change alone moves them).
+    if settings.STATIC_ROOT:
+        manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+        if manifest.is_file():
+            digest.update(manifest.read_bytes())
     return digest.hexdigest()[:16]
 
 
