@@ -301,7 +301,8 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
     )
     figures = targets.under_load(
         wrk, stack.temp, server.base, pool, server.port, seconds=size.load_seconds,
-        rounds=size.load_cycles, csrf_cookie_name=CSRF_COOKIE,
+        rounds=size.load_cycles, csrf_cookie_name=CSRF_COOKIE, database_url=database_url(FULL),
+        redis_url=stack.redis_url,
     )  # fmt: skip
     step(f"uncached: {size.uncached_rounds} rounds of each page right after a data change")
     uncached_ms = targets.uncached(

@@ -155,8 +155,10 @@ def add_background_users(count: int) -> list[int]:
         cursor.execute(
             """
             INSERT INTO accounts_profile (user_id, time_zone, programme_start, phase, desk_work,
-                                          sciatica_side, data_version, verified_email)
-            SELECT id, (%s::text[])[1 + id %% 4], current_date - 365, %s, id %% 3 = 0, '', 0, ''
+                                          sciatica_side, data_version, verified_email,
+                                          display_name)
+            SELECT id, (%s::text[])[1 + id %% 4], current_date - 365, %s, id %% 3 = 0, '', 0, '',
+                   ''
             FROM unnest(%s::bigint[]) AS id
             """,
             [BACKGROUND_TIME_ZONES, Phase.STANDARD.value, ids],
@@ -202,6 +204,9 @@ def fill_sessions(demo: list[tuple], generated: list[tuple[list[int], int, int]]
     columns = ", ".join(STAGING_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        # A million rows in one statement outlast the app's statement timeout on a busy
+        # machine; the seed is no request.
+        cursor.execute("SET LOCAL statement_timeout = 0")
         # The rows come from our own tables, so the per-row foreign-key triggers only
         # slow the load down (superuser-only; the bench connects as postgres).
         cursor.execute("SET LOCAL session_replication_role = replica")
@@ -274,6 +279,7 @@ def main() -> None:
         # login session rows, as different visitors would, instead of queueing on one.
         cookies["demo_pool"] = [login_cookie(demo) for _ in range(LOAD_SESSIONS)]
     with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("SELECT count(*), count(DISTINCT user_id) FROM tracking_session")
         total, users = cursor.fetchone()

@@ -15,8 +15,10 @@ timed in between. The ratio is median /healthz time over median page time.
 from __future__ import annotations
 
 import http.client
+import re
 import statistics
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -60,7 +62,10 @@ function request()
   }, body .. "&client_token=" .. token)
 end
 function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+  -- A refused form answers 200 too (htmx swaps the errors in): only a save says so.
+  if status < 200 or status > 299 or headers["HX-Trigger"] ~= "session-logged" then
+    non2xx = non2xx + 1
+  end
 end
 function done(summary, latency, requests)
   local total = 0
@@ -88,23 +93,75 @@ class Figures:
         return statistics.median(r.p99_ms / max(r.p50_ms, 0.01) for r in self.runs[name])
 
 
-def log_post_args(port: int, cookie: str, csrf_cookie_name: str) -> tuple[str, str]:
-    """The CSRF cookie and the log form as served (minus its client token)."""
-    _, text, set_cookies = _request(port, "GET", "/today/", cookie)
+LASTING_ACTION = 'action="/today/lasting-pain/"'
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _user_sessions(database_url: str, session_key: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM tracking_session WHERE user_id = "
+            "(SELECT user_id FROM accounts_loginsession WHERE session_key = %s)",
+            [session_key],
+        ).fetchone()
+    return count
+
+
+def log_post_args(port: int, pool: list[str], csrf_cookie_name: str,
+                  database_url: str) -> tuple[str, str]:  # fmt: skip
+    """The CSRF cookie and the log form as served (minus its client token), proven to save.
+
+    Each login session first answers the lasting-pain question if the page asks it (it
+    is asked before the day's first session, and the form is refused until then), then
+    one htmx POST of the form read from the real page must store a session.
+    """
+    _, _, set_cookies = _request(port, "GET", "/today/", pool[0])
     csrf_cookie = next(c.split(";")[0] for c in set_cookies if c.startswith(csrf_cookie_name))
+    text = ""
+    for login in pool:
+        cookie = f"{login}; {csrf_cookie}"
+        status, text, _ = _request(port, "GET", "/today/", cookie)
+        if status != 200:
+            raise RuntimeError(f"/today/ answered {status} before the log POST")
+        if LASTING_ACTION in text:
+            token = CSRF_INPUT.search(text)[1]
+            answer = urlencode({"csrfmiddlewaretoken": token, "lasting": "no"})
+            _request(port, "POST", "/today/lasting-pain/", cookie, answer)
+            status, text, _ = _request(port, "GET", "/today/", cookie)
+            if LASTING_ACTION in text:
+                raise RuntimeError("the lasting-pain question is still asked after answering it")
     parser = _LogForm()
     parser.feed(text)
     form = {**parser.values, "pain_before": "3", "pain_after": "2"}
     form.pop("client_token", None)
-    return csrf_cookie, urlencode(form)
+    body = urlencode(form)
+    session_key = pool[0].split("=", 1)[1]
+    before = _user_sessions(database_url, session_key)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(
+        "POST", "/today/log/", body=f"{body}&client_token={uuid.uuid4()}",
+        headers={"Cookie": f"{pool[0]}; {csrf_cookie}", "HX-Request": "true",
+                 "Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    after = _user_sessions(database_url, session_key)
+    if response.status != 200 or response.getheader("HX-Trigger") != "session-logged":
+        raise RuntimeError(f"the bench's log POST was refused ({response.status})")
+    if after != before + 1:
+        raise RuntimeError(f"the bench's log POST stored {after - before} sessions, not 1")
+    return csrf_cookie, body
 
 
 def under_load(wrk: str, folder: Path, base: str, pool: list[str], port: int, *, seconds: int,
-               rounds: int, csrf_cookie_name: str) -> Figures:  # fmt: skip
+               rounds: int, csrf_cookie_name: str, database_url: str,
+               redis_url: str | None) -> Figures:  # fmt: skip
     script = load.write_script(folder)
     post_script = folder / "log_post.lua"
     post_script.write_text(LOG_POST)
-    csrf, body = log_post_args(port, pool[0], csrf_cookie_name)
+    csrf, body = log_post_args(port, pool, csrf_cookie_name, database_url)
+    session_key = pool[0].split("=", 1)[1]
     figures = Figures()
 
     def run(name: str, path: str, cookies: list[str], lua: Path = script, extra=()):
@@ -128,8 +185,55 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], port: int, *,
         run("signed-in /healthz", "/healthz", pool)
         for path in PAGES:
             run(path, path, pool)
+        before = _user_sessions(database_url, session_key)
+        before_id = _latest_session_id(database_url)
         run("log POST", "/today/log/", pool, post_script, extra=(csrf, body))
+        stored = _user_sessions(database_url, session_key) - before
+        timed = figures.runs["log POST"][-1].requests
+        # wrk counts the answers it read; a few more may be saved as it stops.
+        if not timed <= stored <= timed + CONNECTIONS:
+            raise RuntimeError(f"log POST: {timed} answers but {stored} sessions stored")
+        print(f"  log POST stored {stored} sessions for {timed} answers", flush=True)
+        # Take them away again: a hundred sessions a day is no one's today page, and the
+        # next round must time the same pages as this one.
+        _forget_sessions_since(database_url, session_key, before_id, redis_url)
     return figures
+
+
+def _latest_session_id(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        (latest,) = db.execute("SELECT coalesce(max(id), 0) FROM tracking_session").fetchone()
+    return latest
+
+
+def _forget_sessions_since(database_url: str, session_key: str, after_id: int,
+                           redis_url: str | None) -> None:  # fmt: skip
+    """Delete the sessions the log POST stored (and their safety stamps), as a data change."""
+    with psycopg.connect(database_url) as db, db.transaction():
+        (user_id,) = db.execute(
+            "SELECT user_id FROM accounts_loginsession WHERE session_key = %s", [session_key]
+        ).fetchone()
+        db.execute(
+            "DELETE FROM stretches_safetyevent WHERE user_id = %s AND session_ref > %s",
+            [user_id, after_id],
+        )
+        db.execute(
+            "DELETE FROM tracking_session WHERE user_id = %s AND id > %s", [user_id, after_id]
+        )
+        db.execute(
+            "UPDATE accounts_profile SET data_version = data_version + 1 WHERE user_id = %s",
+            [user_id],
+        )
+    _retire_cached_user(redis_url, user_id)
+
+
+def _retire_cached_user(redis_url: str | None, user_id: int) -> None:
+    if redis_url:  # lib.cache.user_changed, from outside the app
+        import redis
+
+        redis.Redis.from_url(redis_url).delete(
+            f"easeback:1:user-generation:{user_id}", f"easeback:1:user:{user_id}"
+        )
 
 
 def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *,

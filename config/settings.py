@@ -95,6 +95,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                # Django's own csrf_token, told to a page being cached (lib.page_cache).
+                "lib.page_cache.csrf",
             ],
         },
     },

@@ -17,6 +17,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
+from lib.page_cache import unmarked
+
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 6 * 3600
@@ -33,7 +35,9 @@ def cached_for_user[T](
     key = ":".join(str(part) for part in parts)
     value = cache.get(key)
     if value is None:
-        value = compute()
+        # Kept for many requests: no per-response markers of a page being rendered.
+        with unmarked():
+            value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 
+from lib.page_cache import fresh_uuid
 from lib.text import PlainTextField
 from stretches.models import Exercise, StopSignal
 from stretches.progression import DOUBLE_LEG
@@ -115,7 +115,8 @@ class SessionForm(forms.Form):
         sessions_on=None,
         **kwargs,
     ):
-        kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
+        # One per page load (two tabs log two sessions), also on a cached page.
+        kwargs.setdefault("initial", {}).setdefault("client_token", fresh_uuid())
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
         # Exercises not yet earned (the double-leg stretch), and the acute flare's daily cap

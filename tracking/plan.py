@@ -6,11 +6,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Subquery, Sum
 from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
 from lib.cache import cached_for_user
+from lib.page_cache import memoised
 from stretches.models import Exercise, StopSignal
 from stretches.progression import (
     LYING_KNEE_TO_CHEST,
@@ -133,14 +134,36 @@ class TodayPlan:
         return None
 
 
+CATALOGUE_FIELDS = (
+    "slug",
+    "name",
+    "position",
+    "hold_min_seconds",
+    "hold_max_seconds",
+    "reps",
+    "both_legs",
+)
+
+
 def catalogue_rules() -> dict[str, Exercise]:
-    """The stretches by slug, with only what plans and log forms read (not the long texts)."""
-    return {
-        exercise.slug: exercise
-        for exercise in Exercise.objects.only(
-            "slug", "name", "position", "hold_min_seconds", "hold_max_seconds", "reps", "both_legs"
-        )
-    }
+    """The stretches by slug, with only what plans and log forms read (not the long texts).
+
+    Read once per request to a cached page, whose key holds it (``catalogue_version``).
+    """
+    return memoised(
+        "catalogue",
+        lambda: {exercise.slug: exercise for exercise in Exercise.objects.only(*CATALOGUE_FIELDS)},
+    )
+
+
+def catalogue_version() -> str:
+    """What pages show of the catalogue: in each cached page's key (lib.page_cache), so
+    an admin's edit to a stretch shows at once."""
+    rows = sorted(
+        (exercise.pk, *(getattr(exercise, name) for name in CATALOGUE_FIELDS))
+        for exercise in catalogue_rules().values()
+    )
+    return repr(rows)
 
 
 def build_plan(profile: Profile) -> TodayPlan:
@@ -182,36 +205,35 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         )
         .order_by()
     )
+    # One pass: per day [sessions, lying sessions, before total, after total, before max,
+    # worst], and the sessions per exercise and day.
     per_day: dict[date, list] = {}
     per_exercise_day: dict[tuple[str, date], int] = {}
     for row in rows:
-        if row["day"] > today:
+        day = row["day"]
+        if day > today:
             continue
-        per_day.setdefault(row["day"], []).append(row)
         slug = by_id[row["exercise_id"]].slug
-        per_exercise_day[slug, row["day"]] = per_exercise_day.get((slug, row["day"]), 0) + row["n"]
+        n = row["n"]
+        lying = n if slug in LYING_KNEE_TO_CHEST else 0
+        sums = per_day.get(day)
+        if sums is None:
+            per_day[day] = [n, lying, row["before"], row["after"], row["before_max"], row["worst"]]
+        else:
+            sums[0] += n
+            sums[1] += lying
+            sums[2] += row["before"]
+            sums[3] += row["after"]
+            sums[4] = max(sums[4], row["before_max"])
+            sums[5] = max(sums[5], row["worst"])
+        per_exercise_day[slug, day] = per_exercise_day.get((slug, day), 0) + n
     days = [
-        DayFacts(
-            day=day,
-            sessions=sum(r["n"] for r in group),
-            lying_sessions=sum(
-                r["n"] for r in group if by_id[r["exercise_id"]].slug in LYING_KNEE_TO_CHEST
-            ),
-            before_total=sum(r["before"] for r in group),
-            before_max=max(r["before_max"] for r in group),
-        )
-        for day, group in per_day.items()
+        DayFacts(day=day, sessions=n, lying_sessions=lying, before_total=before, before_max=top)
+        for day, (n, lying, before, _, top, _) in per_day.items()
     ]
     stats = [
-        DayStats(
-            day,
-            sum(r["n"] for r in group),
-            sum(r["before"] for r in group),
-            sum(r["after"] for r in group),
-            max(r["before_max"] for r in group),
-            max(r["worst"] for r in group),
-        )
-        for day, group in per_day.items()
+        DayStats(day, n, before, after, top, worst)
+        for day, (n, _, before, after, top, worst) in per_day.items()
     ]
     comparison = compare({s.day: s for s in stats}, start=start, today=today)
     prescription = prescription_for(
@@ -233,34 +255,33 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
             exercise=catalogue[item.slug],
             done_today=per_exercise_day.get((item.slug, today), 0),
             done_this_week=sum(
-                n
-                for (slug, day), n in per_exercise_day.items()
-                if slug == item.slug and week_start <= day <= today
+                per_exercise_day.get((item.slug, week_start + timedelta(days=offset)), 0)
+                for offset in range((today - week_start).days + 1)
             ),
             all_today=all_today,
         )
         for item in prescription.items
     ]
-    todays = list(
-        Session.objects.filter(
-            user_id=profile.user_id,
-            performed_at__gte=local_midnight(today, tz),
-            performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+    # Today's sessions and, in the same query, the last one before today (the plan asks
+    # about it before the day's first session): one query whether or not there is a
+    # session today yet, so the page costs the same on every day.
+    midnight = local_midnight(today, tz)
+    mine = Session.objects.filter(user_id=profile.user_id)
+    before_today = mine.filter(performed_at__lt=midnight).order_by("-performed_at")
+    rows = list(
+        mine.filter(
+            Q(
+                performed_at__gte=midnight,
+                performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+            )
+            | Q(performed_at=Subquery(before_today.values("performed_at")[:1]))
         ).order_by("-performed_at", "-id")
     )
-    for row in todays:
+    for row in rows:
         # The catalogue is already here: no join that would drag its text along per row.
         row.exercise = by_id[row.exercise_id]
-    last = (
-        todays[0]
-        if todays
-        else (
-            Session.objects.filter(user_id=profile.user_id)
-            .select_related("exercise")
-            .order_by("-performed_at", "-id")
-            .first()
-        )
-    )
+    todays = [row for row in rows if row.performed_at >= midnight]
+    last = rows[0] if rows else None
     last_day = last.performed_at.astimezone(tz).date() if last is not None else None
     return TodayPlan(prescription, items, today, todays, last, last_day)
 

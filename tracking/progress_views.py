@@ -13,10 +13,12 @@ from django.views.decorators.http import require_GET
 from accounts.models import Profile
 from accounts.services import profile_for
 from lib.cache import cached_for_user
+from lib.page_cache import one_of, page_cache
 from stretches.progression import LYING_KNEE_TO_CHEST, MORNING
 from tracking import charts, exports, series, trends
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import peg_progress_context
+from tracking.plan import catalogue_version
 from tracking.report import report_context
 from tracking.today import weekly_checkin_due
 
@@ -124,8 +126,12 @@ def progress_parts(profile: Profile, range_: series.Range) -> tuple[trends.Trend
     return cached_for_user(profile, "progress-v2", compute, extra=(range_.value,))
 
 
+RANGE_QUERY = {"range": one_of(*series.Range)}
+
+
 @login_required
 @require_GET
+@page_cache("progress", query=RANGE_QUERY)
 def progress(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = series.parse_range(request.GET.get("range"))
@@ -150,6 +156,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@page_cache("report", query=RANGE_QUERY, vary_on=(catalogue_version,))
 def report(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = series.parse_range(request.GET.get("range"))

@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import StartDateForm
 from accounts.services import profile_for
+from lib.page_cache import one_of, page_cache
 from stretches.gate import exercise_gate
 from stretches.models import StopSignal
 from stretches.progression import is_setback, programme_week
@@ -18,7 +19,7 @@ from stretches.screening import LASTING_PAIN_HOURS, SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import weekly_questions_due
-from tracking.plan import TodayPlan, build_plan
+from tracking.plan import TodayPlan, build_plan, catalogue_version
 from tracking.presentation import count
 from tracking.services import add_stop_signal, log_session, save_checkin
 
@@ -130,8 +131,15 @@ def _guidance_session(request: HttpRequest):
     return Session.objects.filter(pk=pk, user=request.user).select_related("exercise").first()
 
 
-@exercise_gate
+@exercise_gate  # the gate first: a paused or blocked user never reaches the cache
 @require_GET
+@page_cache(
+    "today",
+    query={"part": one_of("done")},
+    session_keys=(LASTING_ANSWERED,),
+    skip_if=lambda request: AFTER_SESSION in request.session,
+    vary_on=(catalogue_version,),
+)
 def today(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     if profile.programme_start is None:

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import profile_for
+from lib.page_cache import digits, page_cache
 from stretches.gate import exercise_gate
 from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
-from tracking.plan import catalogue_rules, log_limits, prescribed_hold
+from tracking.plan import catalogue_rules, catalogue_version, log_limits, prescribed_hold
 from tracking.services import (
     RefusedSession,
     StaleEdit,
@@ -70,6 +71,12 @@ def _take_snapshot(request: HttpRequest, offer: dict) -> dict | None:
 
 
 @login_required
+@page_cache(
+    "sessions",
+    query={"page": digits},
+    skip_if=lambda request: UNDO_DELETE in request.session,
+    vary_on=(catalogue_version,),
+)
 def session_list(request: HttpRequest) -> HttpResponse:
     sessions = (
         Session.objects.filter(user=request.user)

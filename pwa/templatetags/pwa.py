@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 
+from lib.page_cache import per_serve_now
 from pwa.owner import offline_owner
 from pwa.views import THEME_COLOUR
 
@@ -17,10 +17,13 @@ def pwa_head() -> dict:
 def offline_status(context) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
-    now = timezone.localtime()
+    # The time of this response, also on a page served from the cache (lib.page_cache).
     return {
         "owner": offline_owner(user),
-        "rendered_at": now,
+        "updated_day": per_serve_now("Y-m-d"),
+        "updated_iso": per_serve_now("c"),
+        "updated_other_day": per_serve_now("D j M, H:i"),
+        "updated_time": per_serve_now("H:i"),
         "send_url": reverse("log-queued"),
         "logout_url": reverse("logout"),
         "today_url": reverse("today"),

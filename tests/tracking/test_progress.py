@@ -367,8 +367,9 @@ FRAMEWORK_QUERIES = SIGNED_IN_QUERIES
 # PEG-3 answers (1).
 PROGRESS_QUERIES = FRAMEWORK_QUERIES + 4
 # Per-day numbers (1), check-ins (1), stop signals (1), screenings with clearances (1),
-# PEG-3 answers (1).
-REPORT_QUERIES = FRAMEWORK_QUERIES + 5
+# PEG-3 answers (1), and the stretch catalogue in the cached page's key (1): the report
+# names the stretch of each stop signal.
+REPORT_QUERIES = FRAMEWORK_QUERIES + 6
 
 
 def many_sessions(user, count: int) -> None:
