@@ -45,6 +45,11 @@ class Profile(models.Model):
     # (tracking.services). Cached progress is keyed by it, and every request reads the
     # profile fresh, so a new session shows on the very next page load in any worker.
     data_version = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped with data_version by every write except one: a new session on the user's
+    # local today that stamps no safety event (lib.cache.data_changed). What is computed
+    # from the days before today and from the safety record is cached under it, so the
+    # first page after a plain new session rebuilds only today's part.
+    history_version = models.PositiveIntegerField(default=0, editable=False)
     # The address (user.email) its owner proved by following a link; password resets go
     # only to this. Changing user.email leaves them different: unverified until proved.
     verified_email = models.EmailField(blank=True, default="")

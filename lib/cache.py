@@ -28,10 +28,21 @@ USER_CACHE_SECONDS = 15 * 60
 
 
 def cached_for_user[T](
-    profile, name: str, compute: Callable[[], T], *, extra: tuple[Hashable, ...] = ()
+    profile,
+    name: str,
+    compute: Callable[[], T],
+    *,
+    extra: tuple[Hashable, ...] = (),
+    history: bool = False,
 ) -> T:
-    """``compute()``'s result for this user, data version and local day (and ``extra``)."""
-    parts = (name, profile.user_id, profile.data_version, profile.local_today(), *extra)
+    """``compute()``'s result for this user, data version and local day (and ``extra``).
+
+    With ``history=True`` the key holds the history version instead of the data version:
+    only for what is computed from the days before the user's local today and from
+    records that a plain new session today never touches (``data_changed``).
+    """
+    version = f"h{profile.history_version}" if history else profile.data_version
+    parts = (name, profile.user_id, version, profile.local_today(), *extra)
     key = ":".join(str(part) for part in parts)
     value = cache.get(key)
     if value is None:
@@ -42,14 +53,22 @@ def cached_for_user[T](
     return value
 
 
-def data_changed(user) -> None:
+def data_changed(user, *, today_only: bool = False) -> None:
     """Every write to a user's records or profile calls this, in the same transaction.
+
+    ``today_only=True`` says the write touched nothing but the user's local today's
+    sessions and stamped no safety event (``tracking.services.log_session`` decides):
+    the history version then stays, and what is cached under it (the days before today,
+    the safety record) is kept. Any other write moves both versions on.
 
     The profile is looked up by name so that every app can call this without importing
     ``accounts`` (the apps import one another in one direction only).
     """
     profile_model = apps.get_model("accounts", "Profile")
-    profile_model.objects.filter(user=user).update(data_version=F("data_version") + 1)
+    bumps = {"data_version": F("data_version") + 1}
+    if not today_only:
+        bumps["history_version"] = F("history_version") + 1
+    profile_model.objects.filter(user=user).update(**bumps)
     # The version travels with the cached user: retire it, or the next request would
     # still see the old one (and with it the old gate decision).
     user_changed(user.pk)
@@ -57,7 +76,7 @@ def data_changed(user) -> None:
     # cache entries the write just retired.
     loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
     if loaded is not None:
-        loaded.refresh_from_db(fields=["data_version"])
+        loaded.refresh_from_db(fields=["data_version", "history_version"])
 
 
 # --- The signed-in user, shared by every worker (only with REDIS_URL) -------------------

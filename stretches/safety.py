@@ -114,7 +114,9 @@ def safety_record(user) -> SafetyRecord:
     """The user's safety record, cached until their next write or local midnight."""
     profile = user.profile
     today = profile.local_today()
-    return cached_for_user(profile, "safety-v1", lambda: _load_record(user, today))
+    # Under the history version: a plain new session (no stop signal, rise or severe
+    # score) is the one write that does not move it, and it adds nothing to this record.
+    return cached_for_user(profile, "safety-v2", lambda: _load_record(user, today), history=True)
 
 
 @dataclass(frozen=True)
@@ -265,11 +267,13 @@ def _new_stamps(
     return rows
 
 
-def stamp_session(*, user, session: SessionSafety, reported_on: date) -> None:
+def stamp_session(*, user, session: SessionSafety, reported_on: date) -> int:
     """Stamp the session's stop signals, pain rise and severe score (call inside the
-    transaction that saved it). Nothing stamped here is removed by a later edit."""
+    transaction that saved it) and return how many events were stamped. Nothing stamped
+    here is removed by a later edit."""
     rows = _new_stamps(user, session, reported_on, signalled=set(), kinds=set())
     SafetyEvent.objects.bulk_create(rows)
+    return len(rows)
 
 
 def correct_session(

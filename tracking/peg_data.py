@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists
 
 from accounts.models import Profile
+from lib.cache import cached_for_user
 from stretches.progression import programme_week
 from tracking import charts
 from tracking.models import PegScore, WeeklyCheckin
@@ -13,7 +14,13 @@ from tracking.series import week_bounds
 
 
 def peg_summary_for(user, profile: Profile) -> PegSummary:
-    """Every answered week, oldest first, in one query (skipped weeks only counted)."""
+    """Every answered week, oldest first, in one query (skipped weeks only counted).
+
+    Cached under the history version: every PEG-3 answer moves it on."""
+    return cached_for_user(profile, "peg-v1", lambda: _peg_summary(user, profile), history=True)
+
+
+def _peg_summary(user, profile: Profile) -> PegSummary:
     rows = PegScore.objects.filter(user=user).values_list("week", "pain", "enjoyment", "activity")
     start = profile.programme_start or profile.local_today()
     weeks, skipped = [], 0
@@ -38,7 +45,16 @@ def peg_week_due(user, profile: Profile) -> int | None:
 def weekly_questions_due(user, week: int) -> dict:
     """Today's weekly questions still open, in one query: the check-in (asked from week 2,
     as week 1 has no week before it) and the PEG-3 (from week 1: the week before the
-    programme is its baseline). Context for tracking/_checkin.html and tracking/_peg.html."""
+    programme is its baseline). Context for tracking/_checkin.html and tracking/_peg.html.
+
+    Cached under the history version: every check-in and PEG-3 answer moves it on."""
+    return cached_for_user(
+        user.profile, "weekly-due-v1", lambda: _weekly_questions_due(user, week),
+        extra=(week,), history=True,
+    )  # fmt: skip
+
+
+def _weekly_questions_due(user, week: int) -> dict:
     checkin_done, peg_done = (
         Profile.objects.filter(user=user)
         .order_by()

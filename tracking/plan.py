@@ -179,21 +179,43 @@ def build_plan(profile: Profile) -> TodayPlan:
     )
     fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
     return cached_for_user(
-        profile, "plan-v3", lambda: _compute_plan(profile, catalogue, today), extra=(fingerprint,)
+        profile,
+        "plan-v4",
+        lambda: _compute_plan(profile, catalogue, today, fingerprint),
+        extra=(fingerprint,),
     )
 
 
-def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date) -> TodayPlan:
-    """Gather what the rules need in a fixed number of queries and ask them.
+# Per local day: [sessions, lying sessions, before total, after total, before max, worst].
+type DaySums = dict[date, list[int]]
 
-    One row per local day and exercise since the start (a year of twice-daily sessions is
-    a few hundred rows), the stamped setbacks, today's sessions and the last one.
-    """
+
+def _add_day(per_day: DaySums, day: date, n, lying, before, after, before_max, worst) -> None:
+    sums = per_day.get(day)
+    if sums is None:
+        per_day[day] = [n, lying, before, after, before_max, worst]
+    else:
+        sums[0] += n
+        sums[1] += lying
+        sums[2] += before
+        sums[3] += after
+        sums[4] = max(sums[4], before_max)
+        sums[5] = max(sums[5], worst)
+
+
+def _days_before_today(
+    profile: Profile, by_id: dict[int, Exercise], today: date
+) -> tuple[DaySums, dict[tuple[str, date], int]]:
+    """The days from the start up to yesterday, summed: one row per day and exercise (a
+    year of twice-daily sessions is a few hundred rows). Cached under the history
+    version, which a plain new session today leaves alone."""
     tz = profile.tzinfo
-    start = profile.programme_start
-    by_id = {exercise.pk: exercise for exercise in catalogue.values()}
     rows = (
-        Session.objects.filter(user_id=profile.user_id, performed_at__gte=local_midnight(start, tz))
+        Session.objects.filter(
+            user_id=profile.user_id,
+            performed_at__gte=local_midnight(profile.programme_start, tz),
+            performed_at__lt=local_midnight(today, tz),
+        )
         .annotate(day=TruncDate("performed_at", tzinfo=tz))
         .values("day", "exercise_id")
         .annotate(
@@ -205,63 +227,44 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         )
         .order_by()
     )
-    # One pass: per day [sessions, lying sessions, before total, after total, before max,
-    # worst], and the sessions per exercise and day.
-    per_day: dict[date, list] = {}
+    per_day: DaySums = {}
     per_exercise_day: dict[tuple[str, date], int] = {}
     for row in rows:
-        day = row["day"]
-        if day > today:
-            continue
+        day, n = row["day"], row["n"]
         slug = by_id[row["exercise_id"]].slug
-        n = row["n"]
         lying = n if slug in LYING_KNEE_TO_CHEST else 0
-        sums = per_day.get(day)
-        if sums is None:
-            per_day[day] = [n, lying, row["before"], row["after"], row["before_max"], row["worst"]]
-        else:
-            sums[0] += n
-            sums[1] += lying
-            sums[2] += row["before"]
-            sums[3] += row["after"]
-            sums[4] = max(sums[4], row["before_max"])
-            sums[5] = max(sums[5], row["worst"])
+        _add_day(per_day, day, n, lying, row["before"], row["after"], row["before_max"],
+                 row["worst"])  # fmt: skip
         per_exercise_day[slug, day] = per_exercise_day.get((slug, day), 0) + n
-    days = [
-        DayFacts(day=day, sessions=n, lying_sessions=lying, before_total=before, before_max=top)
-        for day, (n, lying, before, _, top, _) in per_day.items()
-    ]
-    stats = [
-        DayStats(day, n, before, after, top, worst)
-        for day, (n, _, before, after, top, worst) in per_day.items()
-    ]
-    comparison = compare({s.day: s for s in stats}, start=start, today=today)
-    prescription = prescription_for(
-        start=start,
-        today=today,
-        phase=profile.phase_enum,
-        days=days,
-        setbacks=setbacks_since(profile.user_id, start),
-        rules={slug: exercise.rule for slug, exercise in catalogue.items()},
-        desk_work=profile.desk_work,
-        sciatica_side=profile.sciatica_side,
-        worsening=comparison.outcome is ComparisonOutcome.WORSE,
+    return per_day, per_exercise_day
+
+
+def _compute_plan(
+    profile: Profile, catalogue: dict[str, Exercise], today: date, fingerprint: str
+) -> TodayPlan:
+    """Gather what the rules need in a fixed number of queries and ask them.
+
+    The days before today and the stamped setbacks come from the history cache (one
+    query each when it misses); today's sessions and the last one before them are read
+    every time, and today's sums are made from them.
+    """
+    tz = profile.tzinfo
+    start = profile.programme_start
+    by_id = {exercise.pk: exercise for exercise in catalogue.values()}
+    per_day, per_exercise_day = cached_for_user(
+        profile,
+        "plan-past-v1",
+        lambda: _days_before_today(profile, by_id, today),
+        extra=(fingerprint, start, str(tz)),
+        history=True,
     )
-    week_start = today - timedelta(days=today.weekday())
-    all_today = sum(f.sessions for f in days if f.day == today)
-    items = [
-        ItemToday(
-            item=item,
-            exercise=catalogue[item.slug],
-            done_today=per_exercise_day.get((item.slug, today), 0),
-            done_this_week=sum(
-                per_exercise_day.get((item.slug, week_start + timedelta(days=offset)), 0)
-                for offset in range((today - week_start).days + 1)
-            ),
-            all_today=all_today,
-        )
-        for item in prescription.items
-    ]
+    setbacks = cached_for_user(
+        profile,
+        "setbacks-v1",
+        lambda: setbacks_since(profile.user_id, start),
+        extra=(start,),
+        history=True,
+    )
     # Today's sessions and, in the same query, the last one before today (the plan asks
     # about it before the day's first session): one query whether or not there is a
     # session today yet, so the page costs the same on every day.
@@ -281,6 +284,49 @@ def _compute_plan(profile: Profile, catalogue: dict[str, Exercise], today: date)
         # The catalogue is already here: no join that would drag its text along per row.
         row.exercise = by_id[row.exercise_id]
     todays = [row for row in rows if row.performed_at >= midnight]
+    # Sessions before the programme's first day are not the programme's (a start set
+    # to a later day): as for the days before, only from the start on.
+    for row in todays if today >= start else ():
+        slug = row.exercise.slug
+        before, after = row.pain_before, row.pain_after
+        lying = 1 if slug in LYING_KNEE_TO_CHEST else 0
+        _add_day(per_day, today, 1, lying, before, after, before, max(before, after))
+        per_exercise_day[slug, today] = per_exercise_day.get((slug, today), 0) + 1
+    days = [
+        DayFacts(day=day, sessions=n, lying_sessions=lying, before_total=before, before_max=top)
+        for day, (n, lying, before, _, top, _) in per_day.items()
+    ]
+    stats = [
+        DayStats(day, n, before, after, top, worst)
+        for day, (n, _, before, after, top, worst) in per_day.items()
+    ]
+    comparison = compare({s.day: s for s in stats}, start=start, today=today)
+    prescription = prescription_for(
+        start=start,
+        today=today,
+        phase=profile.phase_enum,
+        days=days,
+        setbacks=setbacks,
+        rules={slug: exercise.rule for slug, exercise in catalogue.items()},
+        desk_work=profile.desk_work,
+        sciatica_side=profile.sciatica_side,
+        worsening=comparison.outcome is ComparisonOutcome.WORSE,
+    )
+    week_start = today - timedelta(days=today.weekday())
+    all_today = len(todays)
+    items = [
+        ItemToday(
+            item=item,
+            exercise=catalogue[item.slug],
+            done_today=per_exercise_day.get((item.slug, today), 0),
+            done_this_week=sum(
+                per_exercise_day.get((item.slug, week_start + timedelta(days=offset)), 0)
+                for offset in range((today - week_start).days + 1)
+            ),
+            all_today=all_today,
+        )
+        for item in prescription.items
+    ]
     last = rows[0] if rows else None
     last_day = last.performed_at.astimezone(tz).date() if last is not None else None
     return TodayPlan(prescription, items, today, todays, last, last_day)

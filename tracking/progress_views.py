@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
@@ -18,13 +18,57 @@ from stretches.progression import LYING_KNEE_TO_CHEST, MORNING
 from tracking import charts, exports, series, trends
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import peg_progress_context
-from tracking.plan import catalogue_version
+from tracking.plan import catalogue_version, local_midnight
 from tracking.report import report_context
 from tracking.today import weekly_checkin_due
 
 
-def daily_numbers(user, tz: ZoneInfo) -> tuple[list[series.DayStats], dict[date, int]]:
-    """Per local day: sums, maxima and counts, and the morning score, in one query.
+def daily_numbers(user, profile: Profile) -> tuple[list[series.DayStats], dict[date, int]]:
+    """Per local day: sums, maxima and counts, and the morning score.
+
+    The days before today come from the history cache (``_days_before``, one query when
+    it misses); today's day is summed from today's sessions, read every time.
+    """
+    tz = profile.tzinfo
+    today = profile.local_today()
+    midnight = local_midnight(today, tz)
+    stats, morning = cached_for_user(
+        profile,
+        "days-before-v1",
+        lambda: _days_before(user, tz, midnight),
+        extra=(str(tz),),
+        history=True,
+    )
+    todays = list(
+        Session.objects.filter(
+            user=user,
+            performed_at__gte=midnight,
+            performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+        )
+        .order_by("performed_at", "id")
+        .values_list("exercise__slug", "pain_before", "pain_after")
+    )
+    if todays:
+        stats.append(
+            series.DayStats(
+                today,
+                len(todays),
+                sum(before for _, before, _ in todays),
+                sum(after for _, _, after in todays),
+                max(before for _, before, _ in todays),
+                max(max(before, after) for _, before, after in todays),
+                sum(1 for slug, _, _ in todays if slug in LYING_KNEE_TO_CHEST),
+            )
+        )
+        # The morning-in-bed routine first, else the day's first session (as below).
+        first = min(todays, key=lambda row: row[0] != MORNING)
+        morning[today] = first[1]
+    return stats, morning
+
+
+def _days_before(user, tz: ZoneInfo, midnight) -> tuple[list[series.DayStats], dict[date, int]]:
+    """Per local day before ``midnight``: sums, maxima and counts, and the morning score,
+    in one query.
 
     Window functions partitioned by the local day do the aggregation; ranking each
     day's sessions (the morning-in-bed routine first, then by time) and keeping rank 1
@@ -45,7 +89,7 @@ def daily_numbers(user, tz: ZoneInfo) -> tuple[list[series.DayStats], dict[date,
         return Window(expression, partition_by=[day])
 
     rows = (
-        Session.objects.filter(user=user)
+        Session.objects.filter(user=user, performed_at__lt=midnight)
         .annotate(
             day=day,
             rank=Window(
@@ -88,11 +132,13 @@ def checkin_answers(user) -> dict[int, tuple[str, str]]:
 
 
 def trends_for(user, profile: Profile, range_: series.Range) -> trends.Trends:
-    stats, morning = daily_numbers(user, profile.tzinfo)
+    stats, morning = daily_numbers(user, profile)
+    # Check-ins are no sessions: every write to them moves the history version on.
+    checkins = cached_for_user(profile, "checkins-v1", lambda: checkin_answers(user), history=True)
     return trends.build_trends(
         stats=stats,
         morning=morning,
-        checkins=checkin_answers(user),
+        checkins=checkins,
         programme_start=profile.programme_start,
         today=profile.local_today(),
         phase=profile.phase_enum,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -95,11 +95,24 @@ def log_session(
             },
         )
         if created:
-            stamp_session(
+            stamped = stamp_session(
                 user=user, session=_safety(session), reported_on=user.profile.local_today()
             )
-            data_changed(user)
+            data_changed(user, today_only=not stamped and _on_local_today(user, performed_at))
     return session, created
+
+
+# A session this close to the user's midnight counts as touching the past: by the time
+# its transaction commits, its day may already be "before today" for another request.
+MIDNIGHT_MARGIN = timedelta(minutes=5)
+
+
+def _on_local_today(user, performed_at: datetime) -> bool:
+    """Whether ``performed_at`` falls on the user's local today, not near its end."""
+    tz = user.profile.tzinfo
+    now = timezone.now()
+    day = performed_at.astimezone(tz).date()
+    return day == now.astimezone(tz).date() == (now + MIDNIGHT_MARGIN).astimezone(tz).date()
 
 
 EDITABLE_FIELDS = tuple(name for name in Session.RECORDED_FIELDS if name != "stop_signals")
