@@ -308,7 +308,11 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
     uncached_ms = targets.uncached(
         server.port, demo, database_url(FULL), stack.redis_url, rounds=size.uncached_rounds
     )
-    targets.add_rows(table, figures, uncached_ms)
+    history_ms = targets.uncached(
+        server.port, demo, database_url(FULL), stack.redis_url, rounds=size.uncached_rounds,
+        history=True,
+    )  # fmt: skip
+    targets.add_rows(table, figures, uncached_ms, history_ms)
     errors = server.errors().strip()
     if errors:
         print(f"gunicorn error log:\n{errors}")

@@ -155,10 +155,10 @@ def add_background_users(count: int) -> list[int]:
         cursor.execute(
             """
             INSERT INTO accounts_profile (user_id, time_zone, programme_start, phase, desk_work,
-                                          sciatica_side, data_version, verified_email,
-                                          display_name)
-            SELECT id, (%s::text[])[1 + id %% 4], current_date - 365, %s, id %% 3 = 0, '', 0, '',
-                   ''
+                                          sciatica_side, data_version, history_version,
+                                          verified_email, display_name)
+            SELECT id, (%s::text[])[1 + id %% 4], current_date - 365, %s, id %% 3 = 0, '', 0, 0,
+                   '', ''
             FROM unnest(%s::bigint[]) AS id
             """,
             [BACKGROUND_TIME_ZONES, Phase.STANDARD.value, ids],

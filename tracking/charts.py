@@ -12,6 +12,7 @@ larger text and tap targets, and never more than the newest six weeks.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -179,12 +180,20 @@ class Chart:
         return round((self.top + self.bottom) / 2, 1)
 
 
+# Every point's label and readout names its day, hundreds of times per chart: formatted
+# once per day (strftime is the costly part), in English whatever the locale.
+@functools.lru_cache(maxsize=4096)
 def short_date(day: date) -> str:
-    return f"{day.day} {day:%b}"
+    return f"{day.day} {MONTHS[day.month - 1]}"
 
 
+@functools.lru_cache(maxsize=4096)
 def long_date(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b} {day.year}"
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _num(value: float) -> str:
