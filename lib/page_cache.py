@@ -132,6 +132,13 @@ def fresh_uuid() -> uuid.UUID:
     return value
 
 
+def made_per_response() -> int:
+    """How many per-response values the render in progress has made so far (0 outside
+    one): a fragment kept for reuse must make none (tracking.templatetags.fragments)."""
+    render = _current.get()
+    return 0 if render is None else len(render.values) + len(render.replace)
+
+
 _memo: ContextVar[dict | None] = ContextVar("page_cache_memo", default=None)
 
 

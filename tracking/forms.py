@@ -156,6 +156,24 @@ class SessionForm(forms.Form):
     def number_fields(self):
         return [self["reps_per_side"], self["hold_seconds"]]
 
+    @property
+    def static_key(self) -> str | None:
+        """Everything the HTML of an unbound form's fields depends on besides the code
+        (tracking.templatetags.session_fields); None once it holds the user's input."""
+        if self.is_bound:
+            return None
+        initial = sorted((k, str(v)) for k, v in self.initial.items() if k != "client_token")
+        return repr(
+            (
+                type(self).__name__,
+                self.prefix,
+                self.auto_id,
+                tuple(self.fields),
+                initial,
+                tuple(self.fields["exercise"].choices),
+            )
+        )
+
     def clean_exercise(self) -> Exercise:
         return self.catalogue[self.cleaned_data["exercise"]]
 

@@ -1,0 +1,94 @@
+"""Kept fragments (tracking/templatetags/fragments.py): the same HTML a fresh render gives,
+never anything per visitor or per response."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+
+from lib import page_cache
+from stretches.models import Exercise
+from tracking.forms import SessionForm
+from tracking.templatetags import fragments
+
+pytestmark = pytest.mark.django_db
+
+PARTS = ("pain-before", "pain-after", "signals", "details", "note")
+
+
+def form(data=None, **initial) -> SessionForm:
+    catalogue = {e.slug: e for e in Exercise.objects.filter(both_legs=False)}
+    initial = {"exercise": "single-knee-to-chest", "sides": "left_right",
+               "reps_per_side": 3, "hold_seconds": 20, **initial}  # fmt: skip
+    return SessionForm(data, catalogue=catalogue, ask_lasting_pain=False, initial=initial)
+
+
+def fresh(part: str, the_form: SessionForm) -> str:
+    name = f"tracking/_session_fields.html#{part}"
+    return engines["django"].get_template(name).render({"form": the_form})
+
+
+def through_fragment(part: str, the_form: SessionForm, context: dict | None = None) -> str:
+    source = "{% load fragments %}{% fragment name form.static_key %}"
+    template = engines["django"].from_string(source)
+    name = f"tracking/_session_fields.html#{part}"
+    return template.render({"form": the_form, "name": name, **(context or {})})
+
+
+@pytest.fixture(autouse=True)
+def empty():
+    fragments._kept.clear()
+    yield
+    fragments._kept.clear()
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_a_kept_part_is_what_a_fresh_render_gives(part):
+    first = through_fragment(part, form())
+    again = through_fragment(part, form())
+    assert first == again == fresh(part, form())
+    assert len(fragments._kept) == 1
+
+
+def test_different_plan_numbers_are_different_parts():
+    twenty = through_fragment("details", form(hold_seconds=20))
+    forty = through_fragment("details", form(hold_seconds=40, reps_per_side=5))
+    assert 'value="20"' in twenty and 'value="40"' not in twenty
+    assert 'value="40"' in forty and 'value="5"' in forty
+    assert len(fragments._kept) == 2
+
+
+def test_the_users_own_input_is_never_kept():
+    typed = {"pain_before": "11", "hold_seconds": "abc", "note": "<b>mine</b>"}
+    bound = form(data=typed)
+    bound.is_valid()
+    html = through_fragment("pain-before", bound) + through_fragment("note", bound)
+    assert "aria-invalid" in html or "errorlist" in html
+    assert "&lt;b&gt;mine&lt;/b&gt;" in html  # escaped as ever
+    assert fragments._kept == {}
+
+
+def test_a_part_that_makes_a_per_response_value_is_never_kept():
+    """The PEG-3 card holds a CSRF token: rendered inside a page that may be stored, the
+    token is recorded as per response, and the part is not kept."""
+    request = RequestFactory().get("/today/")
+    source = '{% load fragments %}{% fragment "tracking/_peg.html" "card" %}'
+    template = engines["django"].from_string(source)
+    tokens = []
+    for _ in range(2):
+        render = page_cache._Render()
+        marker = page_cache._current.set(render)
+        try:
+            html = template.render({"peg_week": 2, **page_cache.csrf(request)})
+        finally:
+            page_cache._current.reset(marker)
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1])
+        assert render.replace  # the token was noted as made for this response
+    assert ("tracking/_peg.html", "card") not in fragments._kept
+    # Its questions, inside it, hold no token: they are kept.
+    assert list(fragments._kept) == [("tracking/_peg.html#questions", "empty")]
+    assert not any("csrfmiddlewaretoken" in html for html in fragments._kept.values())
+    assert tokens[0] != tokens[1]  # each render masked its own token

@@ -1,0 +1,44 @@
+"""``{% fragment "tracking/_session_fields.html#pain-before" form.static_key %}``.
+
+Renders a template (or a partial) with the current context, like ``{% include %}``. When
+the key is not None, the HTML is kept in this process's memory under the template name
+and the key, and reused for every later render with the same key: for parts that are the
+same HTML for everyone in the same state, such as the radio tiles of an empty pain scale
+(a few dozen template nodes each, on every /today/).
+
+The key must name everything the part shows. A kept part holds nothing per visitor or per
+response: a part that made a per-response value while rendering (a CSRF token, a nonce, a
+client token: lib.page_cache records them) is never kept. Nothing in it needs revoking,
+so a per-process memory is safe here; a bound form (the user's own input) has no key.
+"""
+
+from django import template
+
+from lib.page_cache import made_per_response
+
+register = template.Library()
+
+MAX_ENTRIES = 512
+_kept: dict[tuple[str, str], str] = {}
+
+
+def _render(context, name: str) -> str:
+    part = context.template.engine.get_template(name)
+    with context.push():
+        return part.render(context)
+
+
+@register.simple_tag(takes_context=True)
+def fragment(context, name: str, key) -> str:
+    if key is None:
+        return _render(context, name)
+    found = _kept.get((name, key))
+    if found is None:
+        before = made_per_response()
+        found = _render(context, name)
+        if made_per_response() != before:
+            return found  # something per response in it: never kept
+        if len(_kept) >= MAX_ENTRIES:
+            _kept.clear()
+        _kept[name, key] = found
+    return found
