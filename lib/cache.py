@@ -7,6 +7,7 @@ fresh with the user, so a cached value can never outlive the data it was made fr
 any worker; the local day in the key starts a fresh one at the user's midnight.
 """
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Hashable
@@ -17,7 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
-from lib.page_cache import unmarked
+from lib.page_cache import fingerprint, unmarked
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,11 @@ def cached_for_user[T](
     records that a plain new session today never touches (``data_changed``).
     """
     version = f"h{profile.history_version}" if history else profile.data_version
-    parts = (name, profile.user_id, version, profile.local_today(), *extra)
+    # The deployed code and templates too: nothing an older deploy made is used by a newer.
+    parts = (name, fingerprint(), profile.user_id, version, profile.local_today())
     key = ":".join(str(part) for part in parts)
+    if extra:
+        key += ":" + hashlib.blake2s(repr(extra).encode(), digest_size=12).hexdigest()
     value = cache.get(key)
     if value is None:
         # Kept for many requests: no per-response markers of a page being rendered.

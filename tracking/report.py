@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
+from django.utils import timezone
+
 from accounts.models import Profile
+from lib.cache import cached_for_user
 from stretches.models import Screening
 from stretches.progression import programme_week
 from tracking import charts, series
 from tracking.models import Session
 from tracking.peg_data import peg_summary_for
+from tracking.plan import catalogue_version
 
 
 def report_context(user, profile: Profile, range_: series.Range) -> dict:
@@ -16,21 +21,47 @@ def report_context(user, profile: Profile, range_: series.Range) -> dict:
     from tracking.progress_views import trends_for
 
     result = trends_for(user, profile, range_)
-    screenings = (
-        Screening.objects.filter(user=user).select_related("clearance").order_by("-taken_at", "-id")
-    )
-    stop_sessions = (
-        Session.objects.filter(user=user, has_stop_signal=True)
-        .select_related("exercise")
-        .order_by("-performed_at", "-id")
-    )
     return {
         "profile": profile,
         "trends": result,
         "pain_chart": charts.pain_chart(result.days, key="report-pain"),
-        "screenings": screenings,
-        "stop_sessions": stop_sessions,
+        "safety_sections": _safety_sections(user, profile),
         "week": programme_week(result.start, result.today) if result.start else None,
         "ranges": list(series.Range),
         "peg": peg_summary_for(user, profile),
     }
+
+
+def _safety_sections(user, profile: Profile) -> str:
+    """The stop signals and the screenings with their clearances, rendered.
+
+    Cached under the history version: a stop signal (logged, added later or edited in),
+    a screening, a clearance or an examination moves it on; a plain new session does not
+    change these lists. The time zone they are shown in is in the key.
+    """
+
+    def render() -> str:
+        screenings = (
+            Screening.objects.filter(user=user)
+            .select_related("clearance")
+            .order_by("-taken_at", "-id")
+        )
+        stop_sessions = (
+            Session.objects.filter(user=user, has_stop_signal=True)
+            .select_related("exercise")
+            .order_by("-performed_at", "-id")
+        )
+        # In the patient's time zone, as the rest of the report (the share page too).
+        with timezone.override(profile.tzinfo):
+            return render_to_string(
+                "tracking/report.html#safety",
+                {"screenings": screenings, "stop_sessions": stop_sessions},
+            )
+
+    return cached_for_user(
+        profile,
+        "report-safety-v1",
+        render,
+        extra=(str(profile.tzinfo), catalogue_version()),
+        history=True,
+    )

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 import lib.cache
 from accounts.models import Profile
-from stretches.models import Exercise
-from stretches.safety import gate_state, safety_record
-from tests.factories import make_user
+from stretches.models import Exercise, StopSignal
+from stretches.safety import gate_state, record_screening, safety_record
+from stretches.screening import Answer
+from tests.factories import all_no, make_user
 from tests.properties import examples
 from tracking import series
 from tracking.models import Session, Sides
@@ -32,6 +33,7 @@ from tracking.peg_data import peg_summary_for, weekly_questions_due
 from tracking.plan import build_plan
 from tracking.progress_views import trends_for
 from tracking.services import (
+    add_stop_signal,
     delete_session,
     log_session,
     save_checkin,
@@ -224,3 +226,21 @@ def test_what_the_history_caches_hold_equals_a_fresh_read(steps, monkeypatch):
                 else:
                     delete_session(session=session)
             assert everything(user) == uncached(user, monkeypatch), (operation, hours)
+
+
+def test_the_reports_safety_lists_show_a_stop_signal_added_after_a_plain_session(client, user):
+    """The report's stop signals and screenings are cached under the history version: a
+    plain session keeps them, a stop signal added later (the one-tap 'it was sharp') and
+    a new screening show on the next load."""
+    with time_machine.travel(NOW, tick=False):
+        client.force_login(user)
+        assert "None." in client.get("/progress/report/").text  # no stop signal yet
+        session = log(user)
+        assert "None." in client.get("/progress/report/").text
+        add_stop_signal(session=session, signal=StopSignal.SHARP_PAIN)
+        report = client.get("/progress/report/").text
+        assert "Sharp" in report or "sharp" in report
+        screenings = report.count("<tr>")
+        answers = {qid: Answer(value) for qid, value in all_no().items()}
+        record_screening(user=user, answers=answers, triggers=(), reason="due")
+        assert client.get("/progress/report/").text.count("<tr>") == screenings + 1
