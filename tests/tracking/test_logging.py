@@ -13,8 +13,9 @@ import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
-from stretches.models import SafetyEvent
+from stretches.models import SafetyEvent, StopSignal
 from stretches.progression import DOUBLE_LEG
 from tests.conftest import exercise, make_screening, make_session, make_user, session_post
 from tests.pages import messages_of, page_text
@@ -376,6 +377,32 @@ def test_session_list_is_newest_first_and_paginated(signed_in, user):
     assert second.status_code == 200
     assert "Page 2 of 2" in second.content.decode()
     assert signed_in.get("/sessions/?page=99").context["page"].number == 2
+
+
+def test_session_list_rows_show_each_session_escaped_under_its_local_day(client, db):
+    """The rows are built in Python (tracking/templatetags/session_rows.py): every field a
+    row shows, escaped, grouped under the user's own calendar day."""
+    sydney = make_user(time_zone="Australia/Sydney")
+    late = datetime(2025, 6, 10, 13, 30, tzinfo=UTC)  # 23:30 in Sydney, 10 June
+    flagged = make_session(
+        sydney, performed_at=late, note='<img src=x onerror="alert(1)"> & co',
+        stop_signals=["numbness"], reps_per_side=1, hold_seconds_target=None,
+    )  # fmt: skip
+    early = make_session(sydney, performed_at=late + timedelta(hours=1), hold_seconds=25)
+    client.force_login(sydney)
+    html = client.get("/sessions/").content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co" in html
+    assert "<img src=x" not in html
+    label = dict(StopSignal.choices)["numbness"]
+    assert f'<span class="badge badge-danger">Stop signal: {escape(label)}</span>' in html
+    assert "1 rep · hold 20 s</span>" in html  # no aim without a prescribed hold
+    assert "hold 25 s (aim 20 s)" in html
+    days = re.findall(r'<h2 id="day-\d+">([^<]+)</h2>', html)
+    assert days == ["Wednesday 11 June 2025", "Tuesday 10 June 2025"]
+    for session in (flagged, early):
+        assert f'href="/sessions/{session.pk}/edit/"' in html
+        assert f'href="/sessions/{session.pk}/delete/"' in html
+    assert "<strong>23:30</strong>" in html and "<strong>00:30</strong>" in html
 
 
 def test_session_list_shows_only_the_users_own_sessions(signed_in, user, other_user):
