@@ -76,3 +76,113 @@ def day_rows(days, rolling_label: str) -> SafeString:
             f'<td data-label="Sessions">{row.sessions}</td>{cells}</tr>'
         )
     return mark_safe("\n        ".join(rows))
+
+
+def _fill(style) -> str:
+    return "#ffffff" if style.marker == "hollow" else style.stroke
+
+
+def _legend(chart: Chart) -> str:
+    items = []
+    for style in chart.legend:
+        dash = f' stroke-dasharray="{escape(style.dash)}"' if style.dash else ""
+        marker = (
+            f'<circle cx="20" cy="6" r="{_n(style.marker_radius)}" stroke="{escape(style.stroke)}"'
+            f' stroke-width="1.5" fill="{escape(_fill(style))}"/>'
+            if style.marker
+            else ""
+        )
+        items.append(
+            '<li><svg class="chart-swatch" viewBox="0 0 40 12" width="40" height="12" '
+            'aria-hidden="true" focusable="false"><line x1="2" y1="6" x2="38" y2="6" '
+            f'stroke="{escape(style.stroke)}" stroke-width="{_n(style.width)}" '
+            f'stroke-linecap="round"{dash}/>{marker}</svg> {escape(style.name)} '
+            f'<span class="muted small">({escape(style.description)})</span></li>'
+        )
+    return "".join(items)
+
+
+def _plot(chart: Chart) -> str:
+    left, right, top, bottom = _n(chart.left), _n(chart.right), _n(chart.top), _n(chart.bottom)
+    dom_id = escape(chart.dom_id)
+    grid = "".join(
+        f'<line x1="{left}" y1="{_n(t.pos)}" x2="{right}" y2="{_n(t.pos)}"/>' for t in chart.y_ticks
+    )
+    y_labels = "".join(
+        f'<text x="{_n(chart.y_label_x)}" y="{_n(t.pos)}" dy="0.33em">{escape(t.label)}</text>'
+        for t in chart.y_ticks
+    )
+    tick_end = _n(chart.x_tick_end)
+    x_ticks = "".join(
+        f'<line x1="{_n(t.pos)}" y1="{bottom}" x2="{_n(t.pos)}" y2="{tick_end}"/>'
+        for t in chart.x_ticks
+    )
+    label_y = _n(chart.x_axis_label_y)
+    last = len(chart.x_ticks) - 1
+    x_labels = "".join(
+        f'<text x="{_n(t.pos)}" y="{label_y}"{' text-anchor="end"' if i == last else ""}>'
+        f"{escape(t.label)}</text>"
+        for i, t in enumerate(chart.x_ticks)
+    )
+    lines, plain, focusable = [], [], []
+    for series in chart.series:
+        style = series.style
+        dash = f' stroke-dasharray="{escape(style.dash)}"' if style.dash else ""
+        polylines = "".join(
+            f'<polyline class="chart-line" points="{escape(segment)}"/>'
+            for segment in series.segments
+        )
+        lines.append(
+            f'<g class="chart-line-{escape(series.key)}" fill="none" '
+            f'stroke="{escape(style.stroke)}" stroke-width="{_n(style.width)}" '
+            f'stroke-linecap="round" stroke-linejoin="round"{dash}>{polylines}</g>'
+        )
+        group = (
+            f'<g class="chart-markers" stroke="{escape(style.stroke)}" stroke-width="1.5" '
+            f'fill="{escape(_fill(style))}">'
+        )
+        if series.focusable:
+            focusable.append(f"{group}{focus_points(series, chart)}</g>")
+        elif style.marker:
+            plain.append(f"{group}{markers(series)}</g>")
+    font = _n(chart.font_size)
+    return (
+        '<div class="chart-scroll">'
+        f'<svg class="chart-svg" viewBox="{escape(chart.view_box)}" '
+        'preserveAspectRatio="xMidYMid meet" role="group" '
+        f'aria-labelledby="{dom_id}-title" font-family="system-ui, sans-serif">'
+        f'<title id="{dom_id}-title">{escape(chart.title)}</title>'
+        f'<g role="img" aria-label="{escape(chart.summary)}">'
+        f'<g stroke="#c9d1cf" stroke-width="1">{grid}</g>'
+        f'<g class="chart-axis-text chart-y-labels" font-size="{font}" fill="#3b4649" '
+        f'text-anchor="end">{y_labels}</g>'
+        '<g stroke="#3b4649" stroke-width="1.5">'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>'
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>{x_ticks}</g>'
+        f'<g class="chart-axis-text chart-x-labels" font-size="{font}" fill="#3b4649" '
+        f'text-anchor="middle">{x_labels}</g>'
+        f"{''.join(lines)}{''.join(plain)}</g>{''.join(focusable)}</svg></div>"
+        + (f'<p class="small muted chart-note">{escape(chart.note)}</p>' if chart.note else "")
+    )
+
+
+def _figure(chart: Chart) -> str:
+    body = (
+        _plot(chart) if chart.has_data else f'<p class="chart-empty">{escape(chart.empty_text)}</p>'
+    )
+    return (
+        f'<figure class="chart chart-{escape(chart.layout.name)}" id="{escape(chart.dom_id)}">'
+        f'<figcaption class="chart-caption"><span class="visually-hidden">'
+        f"{escape(chart.title)}. </span>"
+        f'<ul class="chart-legend">{_legend(chart)}</ul></figcaption>{body}</figure>'
+    )
+
+
+@register.filter
+def figure(chart: Chart) -> SafeString:
+    """The whole chart, drawn twice: the wide layout and, in ``chart.narrow``, the phone
+    layout that CSS swaps in on a narrow screen (only one is ever displayed)."""
+    html = _figure(chart)
+    if chart.narrow:
+        html += "\n" + _figure(chart.narrow)
+    return mark_safe(html)
