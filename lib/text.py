@@ -8,6 +8,7 @@ a username, so both are removed before validation.
 
 from __future__ import annotations
 
+import html
 import re
 
 from django import forms
@@ -51,3 +52,10 @@ class PlainTextField(forms.CharField):
         if isinstance(data, str) and self.max_length and len(data) > self.max_length:
             return ""
         return super().bound_data(data, initial)
+
+
+def escape(text) -> str:
+    """What ``{{ text }}`` prints with autoescaping: Django's ``escape`` (the standard
+    library's ``html.escape`` of ``str(text)``) without its lazy-string wrapper, for markup
+    built in Python a few thousand times per page."""
+    return html.escape(str(text))

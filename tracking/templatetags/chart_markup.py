@@ -8,11 +8,10 @@ every label and text is escaped exactly as the template escaped it.
 from __future__ import annotations
 
 from django import template
-from django.utils.dateformat import format as date_format
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from tracking.charts import Chart, Series
+from lib.text import escape
+from tracking.charts import Chart, Series, long_date
 
 register = template.Library()
 
@@ -72,7 +71,7 @@ def day_rows(days, rolling_label: str) -> SafeString:
             for label, cell in zip(labels, row.cells, strict=True)
         )
         rows.append(
-            f'<tr><th scope="row">{date_format(row.day, "D j M Y")}</th>'
+            f'<tr><th scope="row">{long_date(row.day)}</th>'
             f'<td data-label="Sessions">{row.sessions}</td>{cells}</tr>'
         )
     return mark_safe("\n        ".join(rows))

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.dateformat import time_format
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from lib.text import escape
 from tracking.presentation import count
 
 register = template.Library()
