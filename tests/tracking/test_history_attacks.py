@@ -1,0 +1,257 @@
+"""Attacks on the history version (issue 15): each test is a way a cached value came to
+differ from a fresh read of the database, or the safety gate came to read an old record.
+
+Each one drives the real code; where a race is needed, the interleaving is made
+deterministic by running the other request's work at the exact point where it can land.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.cache.backends.dummy import DummyCache
+
+import lib.cache
+import tracking.plan
+import tracking.progress_views
+from accounts.admin import ProfileAdmin
+from accounts.models import Profile
+from accounts.services import save_profile
+from stretches.models import Exercise
+from stretches.safety import gate_state, safety_record
+from tests.factories import make_user
+from tracking import series
+from tracking.models import Session, Sides
+from tracking.plan import build_plan
+from tracking.progress_views import daily_numbers, trends_for
+from tracking.services import log_session, save_checkin
+
+pytestmark = pytest.mark.django_db
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+LONDON = ZoneInfo("Europe/London")
+# A Tuesday in Auckland; the day after is a Wednesday of the same week.
+TUESDAY = datetime(2026, 5, 19).date()
+WEDNESDAY = TUESDAY + timedelta(days=1)
+
+
+def at(day, hour, minute=0, tz=AUCKLAND, **extra) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=tz) + timedelta(**extra)
+
+
+def log(user, *, when=None, before=4, after=4, signals=()):
+    return log_session(
+        user=user,
+        exercise=Exercise.objects.get(slug="single-knee-to-chest"),
+        performed_at=when or datetime.now(AUCKLAND),
+        sides=Sides.LEFT_AND_RIGHT,
+        reps_per_side=3,
+        hold_seconds=15,
+        hold_seconds_target=15,
+        pain_before=before,
+        pain_after=after,
+        stop_signals=list(signals),
+        client_token=uuid.uuid4(),
+    )[0]
+
+
+def fresh_user(user):
+    """The user as the next request loads them (profile and versions read afresh)."""
+    return Profile.objects.select_related("user").get(user=user).user
+
+
+def versions(user) -> tuple[int, int]:
+    return tuple(
+        Profile.objects.filter(user=user).values_list("data_version", "history_version").get()
+    )
+
+
+def uncached(monkeypatch, read):
+    with monkeypatch.context() as patch:
+        patch.setattr(lib.cache, "cache", DummyCache("none", {}))
+        return read()
+
+
+def midnight_passes_inside(monkeypatch, module, clock):
+    """Let local midnight pass between the caller's own ``local_today()`` and the key that
+    ``cached_for_user`` makes (a request that starts at 23:59:59.999 and takes 2 ms)."""
+    real = lib.cache.cached_for_user
+    passed = []
+
+    def slow(*args, **kwargs):
+        if not passed:
+            passed.append(True)
+            clock.shift(timedelta(milliseconds=2))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "cached_for_user", slow)
+
+
+# --- 1. Midnight inside a request: the key's day is not the day the value was made for ---
+
+
+@pytest.fixture
+def tuesday_user():
+    with time_machine.travel(at(TUESDAY, 9), tick=False) as clock:
+        user = make_user(time_zone="Pacific/Auckland", start=TUESDAY - timedelta(days=9))
+        log(user)  # 09:00 and 18:00 on Tuesday: plain sessions today
+        clock.move_to(at(TUESDAY, 18))
+        log(user)
+    return user
+
+
+def test_a_plan_built_across_midnight_does_not_lose_the_day_before(tuesday_user, monkeypatch):
+    """build_plan reads today (Tuesday) at 23:59:59.999; the past-days entry is keyed by
+    the local day read again 2 ms later (Wednesday) but holds only the days before
+    Tuesday. Every Wednesday request until a write that moves the history version (a
+    plain session does not) or the 6 h expiry reads a plan without Tuesday's sessions."""
+    user = tuesday_user
+    with time_machine.travel(
+        at(TUESDAY, 23, 59, seconds=59, microseconds=999_000), tick=False
+    ) as clock:
+        midnight_passes_inside(monkeypatch, tracking.plan, clock)
+        build_plan(fresh_user(user).profile)
+        monkeypatch.undo()
+        clock.move_to(at(WEDNESDAY, 1))
+        log(user)  # a plain session: the data version moves, the history version stays
+        profile = fresh_user(user).profile
+        cached = build_plan(profile)
+        fresh = uncached(monkeypatch, lambda: build_plan(fresh_user(user).profile))
+        assert fresh.main.done_this_week == 3
+        assert cached.main.done_this_week == fresh.main.done_this_week
+        assert cached == fresh
+
+
+def test_progress_made_across_midnight_does_not_lose_the_day_before(tuesday_user, monkeypatch):
+    """The same race in progress_views.daily_numbers: Tuesday vanishes from the charts,
+    the weekly table and the verdict's numbers for the night."""
+    user = tuesday_user
+    with time_machine.travel(
+        at(TUESDAY, 23, 59, seconds=59, microseconds=999_000), tick=False
+    ) as clock:
+        midnight_passes_inside(monkeypatch, tracking.progress_views, clock)
+        daily_numbers(user, fresh_user(user).profile)
+        monkeypatch.undo()
+        clock.move_to(at(WEDNESDAY, 1))
+        log(user)
+        stats, _ = daily_numbers(user, fresh_user(user).profile)
+        fresh, _ = uncached(monkeypatch, lambda: daily_numbers(user, fresh_user(user).profile))
+        assert TUESDAY in {row.day for row in fresh}
+        assert TUESDAY in {row.day for row in stats}
+        assert stats == fresh
+
+
+# --- 2. The time zone that decides "today only" is the request's, not the row's ----------
+
+
+def test_a_time_zone_change_from_another_tab_cannot_hide_a_back_dated_session(monkeypatch):
+    """Tab A opens the back-dated form in London; tab B moves the time zone to Auckland
+    (every version moves on) and its next page caches the days before Auckland's today.
+    Tab A then saves 12:30 London, which is London's today but Auckland's yesterday:
+    log_session judges "today only" with the London zone it loaded at the start, so the
+    history version stays and the session never reaches the cached past days."""
+    now = datetime(2026, 5, 20, 13, 0, tzinfo=ZoneInfo("UTC"))  # 14:00 London, 01:00 Auckland
+    with time_machine.travel(now, tick=False):
+        user = make_user(time_zone="Europe/London", start=now.date() - timedelta(days=9))
+        tab_a = fresh_user(user)  # loaded at the start of tab A's POST
+        profile = fresh_user(user).profile
+        profile.time_zone = "Pacific/Auckland"
+        save_profile(profile, ["time_zone"])  # tab B
+        trends_for(user, fresh_user(user).profile, series.Range.ALL)  # tab B's next page
+        build_plan(fresh_user(user).profile)
+        history = versions(user)[1]
+        log(tab_a, when=datetime(2026, 5, 20, 12, 30, tzinfo=LONDON))  # 23:30 in Auckland
+        assert versions(user)[1] > history, "a session on a past day kept the history version"
+        profile = fresh_user(user).profile
+        cached = trends_for(user, profile, series.Range.ALL).days
+        fresh = uncached(
+            monkeypatch, lambda: trends_for(user, fresh_user(user).profile, series.Range.ALL).days
+        )
+        assert cached == fresh
+
+
+# --- 3. The profile admin writes the versions it loaded back -----------------------------
+
+
+def test_a_profile_saved_in_the_admin_cannot_reopen_a_paused_plan(staff_client, monkeypatch):
+    """ProfileAdmin.save_model saves the whole row it loaded, data_version and
+    history_version included, and only then calls data_changed. Writes that the user made
+    between the admin's load and save are rolled back in the counters: the history
+    version returns to a value whose cached safety record is from before the stop signal,
+    and the gate lets a paused user see the plan."""
+    user = make_user("rollback", time_zone="Europe/London")
+    real_get_object = ProfileAdmin.get_object
+
+    def get_object_then_user_acts(self, request, object_id, from_field=None):
+        obj = real_get_object(self, request, object_id, from_field)
+        # Between the admin's read and its save, the user (another worker) acts:
+        save_checkin(user=user, week=2, movement="better", sleep="same")
+        assert gate_state(fresh_user(user)).decision.allowed  # cached at this version
+        log(user, signals=["cramp"])  # a stop signal: paused for the rest of today
+        assert not gate_state(fresh_user(user)).decision.allowed
+        return obj
+
+    monkeypatch.setattr(ProfileAdmin, "get_object", get_object_then_user_acts)
+    profile = Profile.objects.get(user=user)
+    response = staff_client.post(
+        f"/admin/accounts/profile/{profile.pk}/change/",
+        {
+            "user": user.pk,
+            "time_zone": "Europe/London",
+            "display_name": "Renamed by staff",
+            "programme_start": profile.programme_start.isoformat(),
+            "phase": profile.phase,
+            "sciatica_side": "",
+            "verified_email": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Profile.objects.get(user=user).display_name == "Renamed by staff"
+    record = safety_record(fresh_user(user))
+    fresh = uncached(monkeypatch, lambda: safety_record(fresh_user(user)))
+    assert record == fresh
+    assert not gate_state(fresh_user(user)).decision.allowed
+
+
+# --- 4. The sessions admin moves a session to another user --------------------------------
+
+
+def test_moving_a_session_to_another_user_in_the_admin_retires_the_first_owners_caches(
+    staff_client, monkeypatch
+):
+    """DataChangedAdmin.save_model bumps only the session's new owner: the old owner's
+    cached past days (and pages) still count the session they no longer have."""
+    with time_machine.travel(datetime(2026, 5, 20, 12, 0, tzinfo=LONDON), tick=False):
+        alice = make_user("alice-owner", time_zone="Europe/London")
+        bob = make_user("bob-owner", time_zone="Europe/London")
+        session = log(alice, when=datetime(2026, 5, 19, 10, 0, tzinfo=LONDON))
+        before = trends_for(alice, fresh_user(alice).profile, series.Range.ALL).days
+        assert sum(day.sessions for day in before) == 1
+        response = staff_client.post(
+            f"/admin/tracking/session/{session.pk}/change/",
+            {
+                "user": bob.pk,
+                "performed_at_0": "2026-05-19",
+                "performed_at_1": "10:00:00",
+                "exercise": session.exercise_id,
+                "sides": session.sides,
+                "reps_per_side": session.reps_per_side,
+                "hold_seconds": session.hold_seconds,
+                "hold_seconds_target": session.hold_seconds_target,
+                "pain_before": session.pain_before,
+                "pain_after": session.pain_after,
+                "note": "",
+                "version": session.version,
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert Session.objects.get(pk=session.pk).user_id == bob.pk
+        cached = trends_for(alice, fresh_user(alice).profile, series.Range.ALL).days
+        fresh = uncached(
+            monkeypatch, lambda: trends_for(alice, fresh_user(alice).profile, series.Range.ALL).days
+        )
+        assert cached == fresh
