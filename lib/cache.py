@@ -11,6 +11,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Hashable
+from datetime import date
 
 from django.apps import apps
 from django.conf import settings
@@ -35,16 +36,22 @@ def cached_for_user[T](
     *,
     extra: tuple[Hashable, ...] = (),
     history: bool = False,
+    today: date | None = None,
 ) -> T:
     """``compute()``'s result for this user, data version and local day (and ``extra``).
 
     With ``history=True`` the key holds the history version instead of the data version:
     only for what is computed from the days before the user's local today and from
     records that a plain new session today never touches (``data_changed``).
+
+    ``today``: the local day ``compute`` was made for, when the caller read it before
+    (it must be the day in the key: read again here, it may already be the next one, and
+    a value made for the day before would be kept under it).
     """
     version = f"h{profile.history_version}" if history else profile.data_version
+    day = profile.local_today() if today is None else today
     # The deployed code and templates too: nothing an older deploy made is used by a newer.
-    parts = (name, fingerprint(), profile.user_id, version, profile.local_today())
+    parts = (name, fingerprint(), profile.user_id, version, day)
     key = ":".join(str(part) for part in parts)
     if extra:
         key += ":" + hashlib.blake2s(repr(extra).encode(), digest_size=12).hexdigest()

@@ -116,7 +116,9 @@ def safety_record(user) -> SafetyRecord:
     today = profile.local_today()
     # Under the history version: a plain new session (no stop signal, rise or severe
     # score) is the one write that does not move it, and it adds nothing to this record.
-    return cached_for_user(profile, "safety-v2", lambda: _load_record(user, today), history=True)
+    return cached_for_user(
+        profile, "safety-v2", lambda: _load_record(user, today), history=True, today=today
+    )
 
 
 @dataclass(frozen=True)

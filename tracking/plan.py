@@ -183,6 +183,7 @@ def build_plan(profile: Profile) -> TodayPlan:
         "plan-v4",
         lambda: _compute_plan(profile, catalogue, today, fingerprint),
         extra=(fingerprint,),
+        today=today,
     )
 
 
@@ -257,6 +258,7 @@ def _compute_plan(
         lambda: _days_before_today(profile, by_id, today),
         extra=(fingerprint, start, str(tz)),
         history=True,
+        today=today,
     )
     setbacks = cached_for_user(
         profile,
@@ -264,6 +266,7 @@ def _compute_plan(
         lambda: setbacks_since(profile.user_id, start),
         extra=(start,),
         history=True,
+        today=today,
     )
     # Today's sessions and, in the same query, the last one before today (the plan asks
     # about it before the day's first session): one query whether or not there is a

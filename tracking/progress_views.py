@@ -38,6 +38,7 @@ def daily_numbers(user, profile: Profile) -> tuple[list[series.DayStats], dict[d
         lambda: _days_before(user, tz, midnight),
         extra=(str(tz),),
         history=True,
+        today=today,
     )
     todays = list(
         Session.objects.filter(
