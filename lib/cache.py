@@ -17,7 +17,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 
 from lib.page_cache import fingerprint, unmarked
 
@@ -76,16 +76,24 @@ def data_changed(user, *, today_only: bool = False) -> None:
     ``accounts`` (the apps import one another in one direction only).
     """
     profile_model = apps.get_model("accounts", "Profile")
+    loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
     bumps = {"data_version": F("data_version") + 1}
-    if not today_only:
-        bumps["history_version"] = F("history_version") + 1
+    moved = F("history_version") + 1
+    if today_only and loaded is not None:
+        # "Today" was judged in the time zone this request loaded. Another request may
+        # have changed it since (and cached the days before the new zone's today): the
+        # row, locked by this update, decides. Any other zone moves the history on.
+        bumps["history_version"] = Case(
+            When(time_zone=loaded.time_zone, then=F("history_version")), default=moved
+        )
+    else:
+        bumps["history_version"] = moved
     profile_model.objects.filter(user=user).update(**bumps)
     # The version travels with the cached user: retire it, or the next request would
     # still see the old one (and with it the old gate decision).
     user_changed(user.pk)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
-    loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
     if loaded is not None:
         loaded.refresh_from_db(fields=["data_version", "history_version"])
 
