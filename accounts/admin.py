@@ -11,5 +11,12 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ("user__username",)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        if change:
+            # Only what staff changed: a whole-row save would write back the data and
+            # history versions read when the form was posted, undoing the user's writes
+            # since, and data_changed would then move them on to a version whose cached
+            # pages and safety record are from before those writes.
+            obj.save(update_fields=form.changed_data)
+        else:
+            super().save_model(request, obj, form, change)
         data_changed(obj.user)

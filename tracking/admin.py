@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
 from lib.cache import data_changed
 from tracking.models import Session, WeeklyCheckin
@@ -10,6 +11,9 @@ class DataChangedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         data_changed(obj.user)
+        if change and "user" in form.changed_data:
+            # Moved to another user: the first owner's caches still hold it.
+            data_changed(get_user_model().objects.get(pk=form.initial["user"]))
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
