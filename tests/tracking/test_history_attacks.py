@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.cache.backends.dummy import DummyCache
 
 import lib.cache
@@ -20,7 +21,7 @@ import tracking.plan
 import tracking.progress_views
 from accounts.admin import ProfileAdmin
 from accounts.models import Profile
-from accounts.services import save_profile
+from accounts.services import profile_for, save_profile
 from stretches.models import Exercise
 from stretches.safety import gate_state, safety_record
 from tests.factories import make_user
@@ -253,5 +254,33 @@ def test_moving_a_session_to_another_user_in_the_admin_retires_the_first_owners_
         cached = trends_for(alice, fresh_user(alice).profile, series.Range.ALL).days
         fresh = uncached(
             monkeypatch, lambda: trends_for(alice, fresh_user(alice).profile, series.Range.ALL).days
+        )
+        assert cached == fresh
+
+
+# --- 5. A profile deleted in the admin comes back with its versions at 0 ------------------
+
+
+def test_a_profile_deleted_in_the_admin_does_not_come_back_to_old_cache_entries(
+    staff_client, monkeypatch
+):
+    """The profile admin can delete a profile and keep its user; profile_for makes a new
+    one on the next request, with both versions at 0 again, so every entry cached today
+    at version 0 (the account's first hours) is read again as current."""
+    with time_machine.travel(datetime(2026, 5, 20, 9, 0, tzinfo=ZoneInfo("UTC")), tick=False):
+        user = make_user("recreated")
+        trends_for(user, fresh_user(user).profile, series.Range.ALL)  # cached at version 0
+        log(user, when=datetime(2026, 5, 19, 10, 0, tzinfo=ZoneInfo("UTC")))
+        profile = Profile.objects.get(user=user)
+        response = staff_client.post(
+            f"/admin/accounts/profile/{profile.pk}/delete/", {"post": "yes"}
+        )
+        assert response.status_code == 302
+        assert not Profile.objects.filter(user=user).exists()
+        profile_for(get_user_model().objects.get(pk=user.pk))  # the next request makes one
+        assert versions(user) == (0, 0)
+        cached = trends_for(user, fresh_user(user).profile, series.Range.ALL).days
+        fresh = uncached(
+            monkeypatch, lambda: trends_for(user, fresh_user(user).profile, series.Range.ALL).days
         )
         assert cached == fresh
