@@ -10,6 +10,12 @@ class ProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     search_fields = ("user__username",)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A profile made again for the same user starts its versions at 0, where entries
+        # cached in its first hours still are: a person's data goes with the person
+        # (accounts.services.erase_account, or deleting the user), never on its own.
+        return False
+
     def save_model(self, request, obj, form, change):
         if change:
             # Only what staff changed: a whole-row save would write back the data and
