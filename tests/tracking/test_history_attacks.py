@@ -279,3 +279,34 @@ def test_a_profile_deleted_in_the_admin_does_not_come_back_to_old_cache_entries(
             monkeypatch, lambda: trends_for(user, fresh_user(user).profile, series.Range.ALL).days
         )
         assert cached == fresh
+
+
+def test_a_profile_moved_to_another_user_in_the_admin_leaves_no_stale_entries(
+    staff_client, monkeypatch
+):
+    """The profile's user is a raw id in the admin form: moving a profile to a user who has
+    none leaves the first user to get a new profile at version 0 (as after a delete)."""
+    with time_machine.travel(datetime(2026, 5, 20, 9, 0, tzinfo=ZoneInfo("UTC")), tick=False):
+        user = make_user("moved-from")
+        newcomer = get_user_model().objects.create_user("no-profile-yet", password="x-Pass-1234")
+        trends_for(user, fresh_user(user).profile, series.Range.ALL)  # cached at version 0
+        log(user, when=datetime(2026, 5, 19, 10, 0, tzinfo=ZoneInfo("UTC")))
+        profile = Profile.objects.get(user=user)
+        staff_client.post(
+            f"/admin/accounts/profile/{profile.pk}/change/",
+            {
+                "user": newcomer.pk,
+                "time_zone": profile.time_zone,
+                "display_name": "",
+                "programme_start": profile.programme_start.isoformat(),
+                "phase": profile.phase,
+                "sciatica_side": "",
+                "verified_email": "",
+            },
+        )
+        profile_for(get_user_model().objects.get(pk=user.pk))  # the next request
+        cached = trends_for(user, fresh_user(user).profile, series.Range.ALL).days
+        fresh = uncached(
+            monkeypatch, lambda: trends_for(user, fresh_user(user).profile, series.Range.ALL).days
+        )
+        assert cached == fresh
