@@ -16,6 +16,10 @@ class ProfileAdmin(admin.ModelAdmin):
         # (accounts.services.erase_account, or deleting the user), never on its own.
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # Nor moved to another user: the first one would get a new profile at version 0.
+        return ("user",) if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
         if change:
             # Only what staff changed: a whole-row save would write back the data and
