@@ -310,3 +310,34 @@ def test_a_profile_moved_to_another_user_in_the_admin_leaves_no_stale_entries(
             monkeypatch, lambda: trends_for(user, fresh_user(user).profile, series.Range.ALL).days
         )
         assert cached == fresh
+
+
+# --- Beside the history version: the sessions admin and the hard caps (SPEC 1.3) -----------
+
+
+def test_the_sessions_admin_cannot_store_a_hold_above_the_cap(staff_client):
+    """SPEC 1.3: "Hard caps that no rule, setting, form, hidden field or admin edit may
+    break: holds at most 60 s". The database allows up to 120 s; the admin form checks
+    nothing more."""
+    with time_machine.travel(datetime(2026, 5, 20, 12, 0, tzinfo=LONDON), tick=False):
+        user = make_user("capped", time_zone="Europe/London")
+        session = log(user, when=datetime(2026, 5, 19, 10, 0, tzinfo=LONDON))
+        staff_client.post(
+            f"/admin/tracking/session/{session.pk}/change/",
+            {
+                "user": user.pk,
+                "performed_at_0": "2026-05-19",
+                "performed_at_1": "10:00:00",
+                "exercise": session.exercise_id,
+                "sides": session.sides,
+                "reps_per_side": session.reps_per_side,
+                "hold_seconds": 120,
+                "hold_seconds_target": session.hold_seconds_target,
+                "pain_before": session.pain_before,
+                "pain_after": session.pain_after,
+                "note": "",
+                "version": session.version,
+            },
+        )
+        session.refresh_from_db()
+        assert session.hold_seconds <= session.exercise.hold_cap
