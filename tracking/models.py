@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from stretches.models import Exercise, StopSignal
@@ -118,6 +119,17 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise} at {self.performed_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        # The hard cap (SPEC 1.3) for every model form too, the admin's included; the log
+        # forms and tracking.services check it on their own.
+        super().clean()
+        if self.exercise_id is not None and self.hold_seconds is not None:
+            cap = self.exercise.hold_cap
+            if self.hold_seconds > cap:
+                raise ValidationError(
+                    {"hold_seconds": f"Holds for {self.exercise.name} are capped at {cap} s."}
+                )
 
     def stop_signal_labels(self) -> list[str]:
         labels = dict(StopSignal.choices)
