@@ -57,9 +57,20 @@ def _facts(screening: Screening) -> ScreeningFacts:
     )
 
 
-def _load_record(user, today: date) -> SafetyRecord:
+SETBACK_KINDS = (SafetyEvent.Kind.STOP_SIGNAL, SafetyEvent.Kind.PAIN_RISE)
+
+
+@dataclass(frozen=True)
+class SafetyReads:
+    """What the gate and the plan read of the safety record, from one load."""
+
+    record: SafetyRecord
+    setbacks: list[Setback]  # since the programme start (none without one)
+
+
+def _load(user, today: date, start: date | None) -> SafetyReads:
     """Two queries: the screenings with their clearance and first examination, and the
-    stop signals and severe scores that can still matter."""
+    stamped events that can still matter to the gate or to progression (SPEC 1.3)."""
     first_examination = ExaminationConfirmation.objects.filter(screening=OuterRef("pk")).order_by(
         "recorded_at"
     )
@@ -71,15 +82,37 @@ def _load_record(user, today: date) -> SafetyRecord:
     )
     latest_taken = screenings[-1].taken_at if screenings else None
     horizon = today - timedelta(days=max(STOP_SIGNAL_REPEAT_DAYS, SEVERE_WINDOW_DAYS))
-    matters = Q(reported_on__gte=horizon)
+    gate_matters = Q(reported_on__gte=horizon)
     if latest_taken is not None:
-        matters |= Q(kind=SafetyEvent.Kind.STOP_SIGNAL, recorded_at__gte=latest_taken)
-    events = (
-        SafetyEvent.objects.filter(user=user)
-        .exclude(kind=SafetyEvent.Kind.PAIN_RISE)
-        .filter(matters)
-        .order_by("recorded_at", "id")
+        gate_matters |= Q(kind=SafetyEvent.Kind.STOP_SIGNAL, recorded_at__gte=latest_taken)
+    gate_matters &= ~Q(kind=SafetyEvent.Kind.PAIN_RISE)
+    wanted = gate_matters
+    if start is not None:
+        wanted |= Q(kind__in=SETBACK_KINDS, day__gte=start)
+    events = list(
+        SafetyEvent.objects.filter(user=user).filter(wanted).order_by("recorded_at", "id")
     )
+    for_gate = [event for event in events if _gate_matters(event, horizon, latest_taken)]
+    for_progression = (
+        [e for e in events if e.kind in SETBACK_KINDS and e.day >= start] if start else []
+    )
+    return SafetyReads(_record(screenings, for_gate), _setbacks(for_progression))
+
+
+def _gate_matters(event: SafetyEvent, horizon: date, latest_taken) -> bool:
+    """``gate_matters`` above, in Python, for the rows the one query brought."""
+    if event.kind == SafetyEvent.Kind.PAIN_RISE:
+        return False
+    if event.reported_on >= horizon:
+        return True
+    return (
+        latest_taken is not None
+        and event.kind == SafetyEvent.Kind.STOP_SIGNAL
+        and event.recorded_at >= latest_taken
+    )
+
+
+def _record(screenings: list[Screening], events: list[SafetyEvent]) -> SafetyRecord:
     stops, severe_days, severe_since = [], [], None
     for event in events:
         if event.kind == SafetyEvent.Kind.STOP_SIGNAL:
@@ -110,15 +143,33 @@ def _load_record(user, today: date) -> SafetyRecord:
     )
 
 
-def safety_record(user) -> SafetyRecord:
-    """The user's safety record, cached until their next write or local midnight."""
+def _reads(user) -> SafetyReads:
+    """The user's safety reads, cached until their next write that moves the history
+    version, or local midnight."""
     profile = user.profile
     today = profile.local_today()
+    start = profile.programme_start
     # Under the history version: a plain new session (no stop signal, rise or severe
-    # score) is the one write that does not move it, and it adds nothing to this record.
+    # score) is the one write that does not move it, and it adds nothing to these reads.
     return cached_for_user(
-        profile, "safety-v2", lambda: _load_record(user, today), history=True, today=today
+        profile,
+        "safety-v3",
+        lambda: _load(user, today, start),
+        extra=(start,),
+        history=True,
+        today=today,
     )
+
+
+def safety_record(user) -> SafetyRecord:
+    """The user's safety record, as the gate reads it."""
+    return _reads(user).record
+
+
+def setbacks_for(user) -> list[Setback]:
+    """Every setback stamped since the programme start, for progression (from the same
+    load as the gate's record: on a cold cache one query serves both)."""
+    return _reads(user).setbacks
 
 
 @dataclass(frozen=True)
@@ -309,15 +360,14 @@ def setbacks_since(user, start: date) -> list[Setback]:
     """Every setback stamped since ``start``, one per session (SPEC 1.3: a setback is a
     session), for progression. A session with a pain rise and a stop signal added later
     is one setback, told as the stop signal."""
-    rows = SafetyEvent.objects.filter(
-        user=user,
-        day__gte=start,
-        kind__in=[SafetyEvent.Kind.STOP_SIGNAL, SafetyEvent.Kind.PAIN_RISE],
-    ).values_list("day", "kind", "rise", "session_ref", "pk")
+    return _setbacks(SafetyEvent.objects.filter(user=user, day__gte=start, kind__in=SETBACK_KINDS))
+
+
+def _setbacks(events) -> list[Setback]:
     by_session: dict[object, Setback] = {}
-    for day, kind, rise, session_ref, pk in rows:
-        key = session_ref if session_ref is not None else ("event", pk)
-        found = Setback(day, SetbackKind(kind), rise)
+    for event in events:
+        key = event.session_ref if event.session_ref is not None else ("event", event.pk)
+        found = Setback(event.day, SetbackKind(event.kind), event.rise)
         kept = by_session.get(key)
         if kept is None or found.kind is SetbackKind.STOP_SIGNAL:
             by_session[key] = found
