@@ -108,8 +108,8 @@ def data_changed(user, *, today_only: bool = False) -> None:
 # replaces the generation after its commit, and the old entry no longer matches.
 
 
-def _user_keys(user_id) -> tuple[str, str]:
-    return f"user-generation:{user_id}", f"user:{user_id}"
+def _keys(kind: str, ident) -> tuple[str, str]:
+    return f"{kind}-generation:{ident}", f"{kind}:{ident}"
 
 
 def cached_user[T](user_id, load: Callable[[], T | None]) -> T | None:
@@ -118,28 +118,7 @@ def cached_user[T](user_id, load: Callable[[], T | None]) -> T | None:
     Without a shared cache this is ``load()``: a worker's own memory cannot be told
     that another worker signed the user out or paused them.
     """
-    if not settings.CACHE_IS_SHARED:
-        return load()
-    generation_key, user_key = _user_keys(user_id)
-    try:
-        found = cache.get_many([generation_key, user_key])
-        generation, entry = found.get(generation_key), found.get(user_key)
-        if generation is not None and entry is not None and entry[0] == generation:
-            return entry[1]
-        if generation is None:
-            generation = secrets.token_hex(8)
-            if not cache.add(generation_key, generation, timeout=None):
-                generation = cache.get(generation_key)
-    except Exception:
-        logger.exception("shared cache unavailable: reading the user from the database")
-        return load()
-    user = load()
-    if user is not None and generation is not None:
-        try:
-            cache.set(user_key, (generation, user), USER_CACHE_SECONDS)
-        except Exception:
-            logger.exception("could not cache the user")
-    return user
+    return cached_shared("user", user_id, load, USER_CACHE_SECONDS)
 
 
 def user_changed(user_id) -> None:
@@ -150,18 +129,53 @@ def user_changed(user_id) -> None:
     if the cache cannot be reached the write fails rather than leave a stale user behind;
     the second, after the commit, defeats a worker that loaded the old row in between.
     """
+    retire("user", user_id)
+
+
+def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:
+    """``load()``, kept in the shared cache under ``kind`` and ``ident`` with the
+    generation read before loading (above), until ``retire(kind, ident)``; without a
+    shared cache, always ``load()``."""
+    if not settings.CACHE_IS_SHARED:
+        return load()
+    generation_key, value_key = _keys(kind, ident)
+    try:
+        found = cache.get_many([generation_key, value_key])
+        generation, entry = found.get(generation_key), found.get(value_key)
+        if generation is not None and entry is not None and entry[0] == generation:
+            return entry[1]
+        if generation is None:
+            generation = secrets.token_hex(8)
+            if not cache.add(generation_key, generation, timeout=None):
+                generation = cache.get(generation_key)
+    except Exception:
+        logger.exception("shared cache unavailable: reading the %s from the database", kind)
+        return load()
+    value = load()
+    if value is not None and generation is not None:
+        try:
+            cache.set(value_key, (generation, value), timeout)
+        except Exception:
+            logger.exception("could not cache the %s", kind)
+    return value
+
+
+def retire(kind: str, ident) -> None:
+    """Retire what ``cached_shared`` keeps under ``kind`` and ``ident`` in every worker:
+    now (inside the caller's transaction: if the cache cannot be reached, the write
+    fails) and again after the commit."""
     if not settings.CACHE_IS_SHARED:
         return
-    _new_generation(user_id)
-    transaction.on_commit(lambda: _new_generation(user_id, quiet=True))
+    _new_generation(kind, ident)
+    transaction.on_commit(lambda: _new_generation(kind, ident, quiet=True))
 
 
-def _new_generation(user_id, *, quiet: bool = False) -> None:
-    generation_key, user_key = _user_keys(user_id)
+def _new_generation(kind: str, ident, *, quiet: bool = False) -> None:
+    generation_key, value_key = _keys(kind, ident)
     try:
         cache.set(generation_key, secrets.token_hex(8), timeout=None)
-        cache.delete(user_key)
+        cache.delete(value_key)
     except Exception:
         if not quiet:
             raise
-        logger.exception("could not retire the cached user %s", user_id)
+        logger.exception("could not retire the cached %s %s", kind, ident)

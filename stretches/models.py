@@ -13,6 +13,7 @@ from stretches.screening import (
     flagged,
     triggered_by,
 )
+from stretches.signals import catalogue_changed
 
 
 class StopSignal(models.TextChoices):
@@ -34,6 +35,21 @@ class StopSignal(models.TextChoices):
     def asks_emergency_questions_first(cls, signals) -> bool:
         """Worsening numbness or spreading pain: the emergency questions come straight away."""
         return bool({cls.NUMBNESS, cls.SPREADING} & set(signals))
+
+
+class ExerciseQuerySet(models.QuerySet):
+    """Bulk writes send no signal: these retire the shared cache's catalogue themselves,
+    as every save and delete does (stretches.signals)."""
+
+    def update(self, **kwargs) -> int:
+        rows = super().update(**kwargs)
+        catalogue_changed()
+        return rows
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        catalogue_changed()
+        return rows
 
 
 class Exercise(models.Model):
@@ -59,6 +75,8 @@ class Exercise(models.Model):
         help_text="Both legs at once: holds are capped at "
         f"{progression.MAX_DOUBLE_LEG_HOLD_SECONDS} s and it unlocks only when earned.",
     )
+
+    objects = ExerciseQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]

@@ -6,11 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Max, Q, Subquery, Sum
+from django.db.models import Count, Max, Sum
 from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
-from lib.cache import cached_for_user
+from lib.cache import cached_for_user, cached_shared
 from lib.page_cache import memoised
 from stretches.models import Exercise, StopSignal
 from stretches.progression import (
@@ -25,7 +25,8 @@ from stretches.progression import (
     prescription_for,
     programme_rules,
 )
-from stretches.safety import setbacks_since
+from stretches.safety import setbacks_for
+from stretches.signals import CATALOGUE, CATALOGUE_COPY
 from tracking.comparison import ComparisonOutcome, compare
 from tracking.models import Session
 from tracking.series import DayStats
@@ -145,15 +146,26 @@ CATALOGUE_FIELDS = (
 )
 
 
+# How long the shared cache keeps the catalogue: every save or delete of a stretch retires
+# it at once (stretches.signals); this bounds what a data migration, which sends no
+# signal, leaves to the workers of the deploy before it.
+CATALOGUE_SECONDS = 300
+
+
 def catalogue_rules() -> dict[str, Exercise]:
     """The stretches by slug, with only what plans and log forms read (not the long texts).
 
-    Read once per request to a cached page, whose key holds it (``catalogue_version``).
+    Read once per request to a cached page, whose key holds it (``catalogue_version``);
+    with a shared cache, from it (an admin's edit retires it in every worker at once).
     """
     return memoised(
         "catalogue",
-        lambda: {exercise.slug: exercise for exercise in Exercise.objects.only(*CATALOGUE_FIELDS)},
+        lambda: cached_shared(CATALOGUE, CATALOGUE_COPY, _load_catalogue, CATALOGUE_SECONDS),
     )
+
+
+def _load_catalogue() -> dict[str, Exercise]:
+    return {exercise.slug: exercise for exercise in Exercise.objects.only(*CATALOGUE_FIELDS)}
 
 
 def catalogue_version() -> str:
@@ -206,11 +218,20 @@ def _add_day(per_day: DaySums, day: date, n, lying, before, after, before_max, w
 
 def _days_before_today(
     profile: Profile, by_id: dict[int, Exercise], today: date
-) -> tuple[DaySums, dict[tuple[str, date], int]]:
+) -> tuple[DaySums, dict[tuple[str, date], int], Session | None]:
     """The days from the start up to yesterday, summed: one row per day and exercise (a
-    year of twice-daily sessions is a few hundred rows). Cached under the history
-    version, which a plain new session today leaves alone."""
+    year of twice-daily sessions is a few hundred rows), and the last session before
+    today (the plan asks about it before the day's first session). Cached under the
+    history version, which a plain new session today leaves alone."""
     tz = profile.tzinfo
+    last = (
+        Session.objects.filter(user_id=profile.user_id, performed_at__lt=local_midnight(today, tz))
+        .order_by("-performed_at", "-id")
+        .first()
+    )
+    if last is not None:
+        # The catalogue is already here: no join that would drag its text along.
+        last.exercise = by_id[last.exercise_id]
     rows = (
         Session.objects.filter(
             user_id=profile.user_id,
@@ -237,7 +258,7 @@ def _days_before_today(
         _add_day(per_day, day, n, lying, row["before"], row["after"], row["before_max"],
                  row["worst"])  # fmt: skip
         per_exercise_day[slug, day] = per_exercise_day.get((slug, day), 0) + n
-    return per_day, per_exercise_day
+    return per_day, per_exercise_day, last
 
 
 def _compute_plan(
@@ -252,41 +273,28 @@ def _compute_plan(
     tz = profile.tzinfo
     start = profile.programme_start
     by_id = {exercise.pk: exercise for exercise in catalogue.values()}
-    per_day, per_exercise_day = cached_for_user(
+    per_day, per_exercise_day, last_before = cached_for_user(
         profile,
-        "plan-past-v1",
+        "plan-past-v2",
         lambda: _days_before_today(profile, by_id, today),
         extra=(fingerprint, start, str(tz)),
         history=True,
         today=today,
     )
-    setbacks = cached_for_user(
-        profile,
-        "setbacks-v1",
-        lambda: setbacks_since(profile.user_id, start),
-        extra=(start,),
-        history=True,
-        today=today,
-    )
-    # Today's sessions and, in the same query, the last one before today (the plan asks
-    # about it before the day's first session): one query whether or not there is a
-    # session today yet, so the page costs the same on every day.
+    setbacks = setbacks_for(profile.user)
+    # Today's sessions, newest first: one query whether or not there is one yet, so the
+    # page costs the same on every day.
     midnight = local_midnight(today, tz)
-    mine = Session.objects.filter(user_id=profile.user_id)
-    before_today = mine.filter(performed_at__lt=midnight).order_by("-performed_at")
-    rows = list(
-        mine.filter(
-            Q(
-                performed_at__gte=midnight,
-                performed_at__lt=local_midnight(today + timedelta(days=1), tz),
-            )
-            | Q(performed_at=Subquery(before_today.values("performed_at")[:1]))
+    todays = list(
+        Session.objects.filter(
+            user_id=profile.user_id,
+            performed_at__gte=midnight,
+            performed_at__lt=local_midnight(today + timedelta(days=1), tz),
         ).order_by("-performed_at", "-id")
     )
-    for row in rows:
+    for row in todays:
         # The catalogue is already here: no join that would drag its text along per row.
         row.exercise = by_id[row.exercise_id]
-    todays = [row for row in rows if row.performed_at >= midnight]
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.
     for row in todays if today >= start else ():
@@ -330,7 +338,7 @@ def _compute_plan(
         )
         for item in prescription.items
     ]
-    last = rows[0] if rows else None
+    last = todays[0] if todays else last_before
     last_day = last.performed_at.astimezone(tz).date() if last is not None else None
     return TodayPlan(prescription, items, today, todays, last, last_day)
 

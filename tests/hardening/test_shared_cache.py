@@ -274,3 +274,20 @@ def test_a_red_flag_in_one_worker_blocks_the_plan_in_the_other(gunicorn, member)
     assert (status, location) == (302, "/screening/")
 
     assert_sent_to_screening(b)
+
+
+def test_a_stretch_edited_elsewhere_shows_at_once_in_both_workers(gunicorn, member):
+    """The catalogue is read from the shared cache too: a save anywhere (here the test
+    process, as the admin in any worker would) retires it for every worker."""
+    from stretches.models import Exercise
+
+    a, b = signed_in_everywhere(gunicorn, member, same_session=False)
+    stretch = Exercise.objects.get(slug="single-knee-to-chest")
+    for browser in (a, b):
+        assert stretch.name in browser.request("GET", "/today/")[2]
+    stretch.name = "One knee to the chest"
+    stretch.save()
+
+    for browser in (a, b):
+        status, _, text = browser.request("GET", "/today/")
+        assert status == 200 and "One knee to the chest" in text
