@@ -135,10 +135,16 @@ class Stack:
 
     # --- processes -------------------------------------------------------------------
 
-    def spawn(self, args: list[str], *, database: str, **kwargs) -> subprocess.Popen:
+    def spawn(
+        self, args: list[str], *, database: str, env_extra: dict | None = None, **kwargs
+    ) -> subprocess.Popen:
         # A new session per child: stopping it stops its own workers and nothing else.
         process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env(database), start_new_session=True, **kwargs
+            args,
+            cwd=ROOT,
+            env=self.env(database, **(env_extra or {})),
+            start_new_session=True,
+            **kwargs,
         )
         self.processes.append(process)
         return process
@@ -162,9 +168,12 @@ class Stack:
     def gunicorn(self, database: str, *, workers: int, threads: int) -> Gunicorn:
         port = free_port()
         log = self.temp / f"gunicorn-{port}.log"
-        # The Dockerfile's command, minus the access log (it would time the terminal).
+        # The Dockerfile's command (its config file: the worker hooks and timeouts),
+        # minus the access log (it would time the terminal).
         args = [
             str(GUNICORN),
+            "--config",
+            "deploy/gunicorn.conf.py",
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
@@ -177,7 +186,12 @@ class Stack:
             "--log-level",
             "warning",
         ]
-        process = self.spawn(args, database=database, stdout=subprocess.DEVNULL)
+        process = self.spawn(
+            args,
+            database=database,
+            stdout=subprocess.DEVNULL,
+            env_extra={"GUNICORN_ACCESS_LOG": ""},
+        )
         server = Gunicorn(process, port, log)
         server.wait_ready()
         return server
