@@ -35,7 +35,7 @@ from bench.weight import page_weight  # noqa: E402
 
 FULL, ONE = "easeback_bench_full", "easeback_bench_one"
 SESSION_COOKIE, CSRF_COOKIE = "__Host-sessionid", "__Host-csrftoken"
-MAX_QUERIES = 8
+MAX_QUERIES = 9
 RENDER_RATIO_MAX = 10
 SCALE_RATIO_MAX = 1.5
 EXPORT_EXTRA_MB = 50
@@ -254,6 +254,7 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
     server = stack.gunicorn(FULL, workers=2, threads=threads)
     demo = cookie(full["cookies"]["demo"])
     pool = [cookie(key) for key in full["cookies"]["demo_pool"]]
+    log_pool = [cookie(key) for key in full["cookies"]["log_pool"]]
 
     step("page weight of /today/ (first load, gzip/br accepted)")
     weight = page_weight(server.base, "/today/", demo)
@@ -300,7 +301,7 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
         f"{size.load_cycles} rounds of every figure in turn"
     )
     figures = targets.under_load(
-        wrk, stack.temp, server.base, pool, server.port, seconds=size.load_seconds,
+        wrk, stack.temp, server.base, pool, log_pool, server.port, seconds=size.load_seconds,
         rounds=size.load_cycles, csrf_cookie_name=CSRF_COOKIE, database_url=database_url(FULL),
         redis_url=stack.redis_url,
     )  # fmt: skip

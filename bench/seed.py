@@ -42,6 +42,8 @@ PROGRAMME_DAYS = 365
 PASSWORD = "bench-not-a-secret-1"  # noqa: S105
 SCREENING_EVERY_DAYS = 28
 LOAD_SESSIONS = 16
+# People logging at once for the log POST's load run: each has the demo user's year.
+LOG_USERS = 8
 BACKGROUND_TIME_ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "UTC"]
 
 STAGING_COLUMNS = [
@@ -269,7 +271,19 @@ def main() -> None:
                 named[key] = make_user(f"bench-{key.replace('_', '-')}")
                 generated.append(([named[key].pk], count, days))
                 counts[key] = count
-            background = add_background_users(args.users - len(named))
+            # Eight people with the demo user's year each, who log a session at the
+            # same time (the log POST's load run): one login session per wrk connection.
+            log_users = []
+            for n in range(1, LOG_USERS + 1):
+                person = make_user(f"bench-year-{n}")
+                WeeklyCheckin.objects.bulk_create(
+                    WeeklyCheckin(user=person, week=check.week, movement="better", sleep="same")
+                    for check in checkins
+                )
+                rows += demo_rows(person)
+                log_users.append(person)
+            counts["log_users"] = len(rows) - counts["demo"]
+            background = add_background_users(args.users - len(named) - len(log_users))
             remaining = args.sessions - sum(counts.values())
             generated.append((background, remaining, 365))
             counts["background"] = remaining
@@ -278,6 +292,8 @@ def main() -> None:
         # One session per wrk connection: concurrent requests then update different
         # login session rows, as different visitors would, instead of queueing on one.
         cookies["demo_pool"] = [login_cookie(demo) for _ in range(LOAD_SESSIONS)]
+        if args.mode == "full":
+            cookies["log_pool"] = [login_cookie(person) for person in log_users]
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")
         cursor.execute("VACUUM ANALYZE")
