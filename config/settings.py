@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Below the header middleware, above everything that touches the database.
     "config.middleware.DatabaseUnavailableMiddleware",
+    # One memo per request (lib.page_cache.memoised): the catalogue is read once.
+    "lib.page_cache.RequestMemoMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

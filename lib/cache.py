@@ -173,8 +173,11 @@ def retire(kind: str, ident) -> None:
 def _new_generation(kind: str, ident, *, quiet: bool = False) -> None:
     generation_key, value_key = _keys(kind, ident)
     try:
-        cache.set(generation_key, secrets.token_hex(8), timeout=None)
-        cache.delete(value_key)
+        if hasattr(cache, "set_and_delete"):  # lib.redis_cache: one round trip
+            cache.set_and_delete(generation_key, secrets.token_hex(8), value_key)
+        else:
+            cache.set(generation_key, secrets.token_hex(8), timeout=None)
+            cache.delete(value_key)
     except Exception:
         if not quiet:
             raise

@@ -143,14 +143,30 @@ _memo: ContextVar[dict | None] = ContextVar("page_cache_memo", default=None)
 
 
 def memoised[T](name: str, compute: Callable[[], T]) -> T:
-    """``compute()`` once per request to a cached page (its key and its view may both
-    need it); elsewhere simply ``compute()``."""
+    """``compute()`` once per request (``RequestMemoMiddleware``; a cached page's key and
+    its view may both need it, a log POST builds two plans); outside a request simply
+    ``compute()``."""
     memo = _memo.get()
     if memo is None:
         return compute()
     if name not in memo:
         memo[name] = compute()
     return memo[name]
+
+
+class RequestMemoMiddleware:
+    """Gives every request its own memo for ``memoised`` (the stretch catalogue, read once
+    however many plans and forms the request builds), dropped when it ends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _memo.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _memo.reset(token)
 
 
 @contextmanager

@@ -76,24 +76,33 @@ def log_session(
     """
     _check_caps(exercise, hold_seconds)
     signals = sorted({s for s in stop_signals if s in StopSignal.values})
+    fields = {
+        "exercise": exercise,
+        "performed_at": performed_at,
+        "sides": sides,
+        "reps_per_side": reps_per_side,
+        "hold_seconds": hold_seconds,
+        "hold_seconds_target": hold_seconds_target,
+        "pain_before": pain_before,
+        "pain_after": pain_after,
+        "stop_signals": signals,
+        "has_stop_signal": bool(signals),
+        "note": note,
+    }
     with transaction.atomic():
-        session, created = Session.objects.get_or_create(
-            user=user,
-            client_token=client_token,
-            defaults={
-                "exercise": exercise,
-                "performed_at": performed_at,
-                "sides": sides,
-                "reps_per_side": reps_per_side,
-                "hold_seconds": hold_seconds,
-                "hold_seconds_target": hold_seconds_target,
-                "pain_before": pain_before,
-                "pain_after": pain_after,
-                "stop_signals": signals,
-                "has_stop_signal": bool(signals),
-                "note": note,
-            },
-        )
+        # Stored first, looked up only when the token is already there: a new session
+        # (nearly every one) costs one statement, not a read and then a write.
+        try:
+            with transaction.atomic():
+                session = Session.objects.create(user=user, client_token=client_token, **fields)
+            created = True
+        except IntegrityError:
+            # The same form again (a double tap, a retry), or a rule the database refuses
+            # (a range check): then there is no session to find, and the error stands.
+            session = Session.objects.filter(user=user, client_token=client_token).first()
+            if session is None:
+                raise
+            created = False
         if created:
             stamped = stamp_session(
                 user=user, session=_safety(session), reported_on=user.profile.local_today()
