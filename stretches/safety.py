@@ -16,6 +16,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from lib.cache import cached_for_user, data_changed
+from lib.page_cache import memoised
 from stretches.models import (
     Clearance,
     ExaminationConfirmation,
@@ -151,13 +152,19 @@ def _reads(user) -> SafetyReads:
     start = profile.programme_start
     # Under the history version: a plain new session (no stop signal, rise or severe
     # score) is the one write that does not move it, and it adds nothing to these reads.
-    return cached_for_user(
-        profile,
-        "safety-v3",
-        lambda: _load(user, today, start),
-        extra=(start,),
-        history=True,
-        today=today,
+    # The gate and the plan both read them: once per request and version (the memo's
+    # name holds what the key does, so a write in between is a new name).
+    name = f"safety:{profile.user_id}:{profile.history_version}:{today}:{start}"
+    return memoised(
+        name,
+        lambda: cached_for_user(
+            profile,
+            "safety-v3",
+            lambda: _load(user, today, start),
+            extra=(start,),
+            history=True,
+            today=today,
+        ),
     )
 
 
