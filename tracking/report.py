@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Profile
 from lib.cache import cached_for_user
-from stretches.models import Screening
+from stretches.models import ExaminationConfirmation, Screening
 from stretches.progression import programme_week
 from tracking import charts, series
 from tracking.models import Session
@@ -41,9 +42,14 @@ def _safety_sections(user, profile: Profile) -> str:
     """
 
     def render() -> str:
+        # SPEC 1.4: every confirmation of a doctor's examination is shown too.
+        examined = ExaminationConfirmation.objects.filter(screening=OuterRef("pk"))
         screenings = (
             Screening.objects.filter(user=user)
             .select_related("clearance")
+            .annotate(
+                examined_on=Subquery(examined.order_by("recorded_at").values("examined_on")[:1])
+            )
             .order_by("-taken_at", "-id")
         )
         stop_sessions = (

@@ -497,6 +497,19 @@ def test_report_holds_chart_table_verdict_adherence_screenings_and_stop_signals(
     assert "it is not a diagnosis" in html
 
 
+def test_report_shows_a_doctors_examination_confirmed_after_an_emergency_result(client, amy):
+    """SPEC 1.4: every screening, clearance and confirmation is kept and shown in the report."""
+    from stretches.safety import record_examination
+
+    emergency = Screening.objects.create(
+        user=amy, taken_at=NOW - timedelta(days=3), answers={}, verdict="emergency", reason="due"
+    )
+    assert "Examined by a doctor" not in text_of(client.get("/progress/report/"))
+    record_examination(user=amy, screening_id=emergency.pk, examined_on=TODAY - timedelta(days=1))
+    html = text_of(client.get("/progress/report/"))
+    assert "Examined by a doctor on 19 May 2026 (confirmed by the patient)" in html
+
+
 def test_report_styles_print_from_its_own_file_and_runs_no_inline_script(client, amy):
     improving(amy)
     html = text_of(client.get("/progress/report/"))
