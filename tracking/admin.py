@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from lib.cache import data_changed
 from tracking.models import Session, WeeklyCheckin
+from tracking.services import stamp_admin_save
 
 
 class DataChangedAdmin(admin.ModelAdmin):
@@ -42,6 +44,13 @@ class SessionAdmin(DataChangedAdmin):
     # A stop signal pauses the programme only through tracking.services; an admin form
     # that could add or remove one would bypass that.
     readonly_fields = ("stop_signals", "has_stop_signal")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            # Stamped as logging and editing stamp (a pain rise or severe score typed in
+            # here is a setback like any other); never a way around them.
+            stamp_admin_save(obj, created=not change)
 
 
 @admin.register(WeeklyCheckin)

@@ -159,6 +159,15 @@ def update_session(
     return session
 
 
+def stamp_admin_save(session: Session, *, created: bool) -> None:
+    """A session saved in the admin (inside its transaction) is stamped as logging and
+    editing stamp theirs: a pain rise or severe score staff typed in is a setback too."""
+    if created:
+        stamp_history(session.user, [session])
+    else:
+        _restamp(session)
+
+
 def _restamp(session: Session) -> None:
     """After a changed session is saved (inside its transaction): judge its safety stamps
     again (stretches.safety.correct_session) and retire the cached pages."""
