@@ -170,12 +170,56 @@ def page(browser, live_server, settings):
     context.close()
 
 
-def browser_login(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+# The live server's address, for cookies given to a browser before its first page.
+_live_server_url: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    _live_server_url[:] = [live_server.url]
+    return live_server
+
+
+def browser_login(page, username: str, password: str = PASSWORD, *, through_form=False) -> None:
+    """Sign ``username`` in on ``page``'s browser.
+
+    ``through_form`` fills in and sends the log-in form, and leaves the page where the form
+    redirects to. Otherwise the session is made the way the form's view makes it (the
+    password checked, then ``django.contrib.auth.login`` through the backend that accepts
+    it, so the log-in signals run), and its cookie given to the browser; the page stays
+    where it was, usually blank before the test's first ``goto``. This spares each test
+    the log-in page, the form's post and the page it lands on (about a second each on a
+    busy machine); logging in through the form in a real browser is itself tested by the
+    tests that pass ``through_form=True`` and by the accessibility walk's log-in pages.
+    """
+    if through_form:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        return
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user = get_user_model().objects.get(username=username)
+    assert user.check_password(password), f"{username}'s password is not {password!r}"
+    client = Client()
+    client.force_login(user, backend="accounts.backends.ProfileModelBackend")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": cookie.value,
+                "url": _live_server_url[0],
+                "httpOnly": settings.SESSION_COOKIE_HTTPONLY,
+                "secure": settings.SESSION_COOKIE_SECURE,
+                "sameSite": settings.SESSION_COOKIE_SAMESITE or "None",
+            }
+        ]
+    )
 
 
 # --- Proof that browser tests ran -----------------------------------------------------

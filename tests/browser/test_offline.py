@@ -35,7 +35,8 @@ QUEUED_SESSIONS = """() => new Promise((resolve, reject) => {
 
 def visit_today_online(page, user) -> None:
     """One online visit: signed in, the worker controls the page and keeps a copy of /today/."""
-    browser_login(page, user.username)
+    # Through the form: the worker is installed on the pages before /today/, as for a person.
+    browser_login(page, user.username, through_form=True)
     page.goto("/today/")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_function(HAS_COPY_OF_TODAY)
