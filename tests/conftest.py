@@ -69,6 +69,42 @@ def _dedicated_redis_database():
     cache.clear()
 
 
+# Rows Django's post_migrate signal writes after every flush, the same each time: a flush
+# keeps them instead of deleting them for the signal to insert them again.
+KEPT_BY_FLUSH = frozenset({"django_content_type", "auth_permission"})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quicker_flush():
+    """After each transactional test (every browser test) Django empties every table.
+
+    Two costs in it do nothing for a test. On PostgreSQL the emptying is one TRUNCATE of
+    all ~30 tables, which PostgreSQL makes durable file by file: about 0.1 s, for tables
+    holding a few rows; DELETE empties them just as well, in the same transaction (the
+    foreign keys are deferred, so the order does not matter). Then post_migrate inserts
+    the content types and permissions again (~80 rows): they are kept instead, and the
+    signal still runs and finds them all. Every other table, the ones tests write (users,
+    groups, their permissions, sessions...), is emptied as before.
+    """
+    from django.db import connection
+
+    operations = type(connection.ops)
+    original = operations.sql_flush
+    delete = connection.vendor == "postgresql"  # SQLite's flush is DELETE already
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        tables = [t for t in tables if t not in KEPT_BY_FLUSH]
+        if reset_sequences or allow_cascade or not delete:
+            return original(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [f"{style.SQL_KEYWORD('DELETE FROM')} {self.quote_name(t)};" for t in tables]
+
+    operations.sql_flush = sql_flush
+    yield
+    operations.sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Each test's database starts afresh (and may reuse ids), so its cache must too.
@@ -170,12 +206,56 @@ def page(browser, live_server, settings):
     context.close()
 
 
-def browser_login(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+# The live server's address, for cookies given to a browser before its first page.
+_live_server_url: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    _live_server_url[:] = [live_server.url]
+    return live_server
+
+
+def browser_login(page, username: str, password: str = PASSWORD, *, through_form=False) -> None:
+    """Sign ``username`` in on ``page``'s browser.
+
+    ``through_form`` fills in and sends the log-in form, and leaves the page where the form
+    redirects to. Otherwise the session is made the way the form's view makes it (the
+    password checked, then ``django.contrib.auth.login`` through the backend that accepts
+    it, so the log-in signals run), and its cookie given to the browser; the page stays
+    where it was, usually blank before the test's first ``goto``. This spares each test
+    the log-in page, the form's post and the page it lands on (about a second each on a
+    busy machine); logging in through the form in a real browser is itself tested by the
+    tests that pass ``through_form=True`` and by the accessibility walk's log-in pages.
+    """
+    if through_form:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        return
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user = get_user_model().objects.get(username=username)
+    assert user.check_password(password), f"{username}'s password is not {password!r}"
+    client = Client()
+    client.force_login(user, backend="accounts.backends.ProfileModelBackend")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": cookie.value,
+                "url": _live_server_url[0],
+                "httpOnly": settings.SESSION_COOKIE_HTTPONLY,
+                "secure": settings.SESSION_COOKIE_SECURE,
+                "sameSite": settings.SESSION_COOKIE_SAMESITE or "None",
+            }
+        ]
+    )
 
 
 # --- Proof that browser tests ran -----------------------------------------------------

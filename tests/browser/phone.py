@@ -5,7 +5,6 @@ from __future__ import annotations
 PHONE = {"width": 390, "height": 844}
 SMALL_PHONE = {"width": 320, "height": 700}
 DESKTOP = {"width": 1280, "height": 900}
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 # Every displayed element whose right edge passes the screen's; hidden ones measure 0.
 _TOO_WIDE = """() => {
@@ -30,9 +29,9 @@ def assert_fits_the_screen(page) -> None:
 
 
 def assert_no_axe_violations(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
+    from tests.browser import axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    results = axe.run(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 

@@ -72,7 +72,7 @@ def answer(page, questions, yes=()) -> None:
 def test_the_questionnaire_on_a_phone_shows_its_parts_and_the_chosen_answer(page):
     make_user("quinn", screened=False)
     page.set_viewport_size(PHONE)
-    browser_login(page, "quinn")
+    browser_login(page, "quinn", through_form=True)
     page.wait_for_url("**/screening/")
     for number, tier in enumerate(Tier, start=1):
         expect(
@@ -118,7 +118,7 @@ def test_the_questionnaire_on_a_phone_shows_its_parts_and_the_chosen_answer(page
 )
 def test_each_blocking_result_fits_a_phone_and_passes_axe(page, yes, heading):
     make_user("rowan", screened=False)
-    browser_login(page, "rowan")
+    browser_login(page, "rowan", through_form=True)
     page.wait_for_url("**/screening/")
     answer(page, QUESTIONS, yes=yes)
     page.get_by_role("button", name="See my result").click()

@@ -42,7 +42,7 @@ def assert_open(page) -> None:
 
 def test_emergency_then_a_clear_retake_stays_blocked_until_a_doctor_has_examined(page):
     user = make_user("emma", screened=False)
-    browser_login(page, user.username)
+    browser_login(page, user.username, through_form=True)
     page.wait_for_url("**/screening/")
     answer_all(page, yes={"saddle_numbness"})
     submit(page)
@@ -77,7 +77,7 @@ def test_emergency_then_a_clear_retake_stays_blocked_until_a_doctor_has_examined
 
 def test_urgent_then_a_clear_retake_still_needs_the_clearance(page):
     user = make_user("uma", screened=False)
-    browser_login(page, user.username)
+    browser_login(page, user.username, through_form=True)
     page.wait_for_url("**/screening/")
     answer_all(page, yes={"fever_unwell"})
     submit(page)

@@ -35,7 +35,7 @@ def assert_no_plan(page) -> None:
 
 def test_emergency_answer_closes_the_plan_timer_and_log_form(page):
     user = make_user("ursula", screened=False)
-    browser_login(page, user.username)
+    browser_login(page, user.username, through_form=True)
     page.wait_for_url("**/screening/")
     expect(page.get_by_role("heading", name="Safety questions")).to_be_visible()
 
@@ -81,7 +81,7 @@ def test_emergency_answer_closes_the_plan_timer_and_log_form(page):
 
 def test_all_no_answers_open_week_one(page):
     user = make_user("nora", screened=False)
-    browser_login(page, user.username)
+    browser_login(page, user.username, through_form=True)
     page.wait_for_url("**/screening/")
     answer(page, QUESTIONS)
     page.get_by_role("button", name="See my result").click()
