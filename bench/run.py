@@ -306,6 +306,11 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
         redis_url=stack.redis_url,
     )  # fmt: skip
     step(f"uncached: {size.uncached_rounds} rounds of each page right after a data change")
+    csrf, body = targets.log_post_args(server.port, log_pool, CSRF_COOKIE, database_url(FULL))
+    logged_ms = targets.after_logging(
+        server.port, log_pool, csrf, body, database_url(FULL), stack.redis_url,
+        rounds=size.uncached_rounds,
+    )  # fmt: skip
     uncached_ms = targets.uncached(
         server.port, demo, database_url(FULL), stack.redis_url, rounds=size.uncached_rounds
     )
@@ -313,7 +318,7 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
         server.port, demo, database_url(FULL), stack.redis_url, rounds=size.uncached_rounds,
         history=True,
     )  # fmt: skip
-    targets.add_rows(table, figures, uncached_ms, history_ms)
+    targets.add_rows(table, figures, logged_ms, uncached_ms, history_ms)
     errors = server.errors().strip()
     if errors:
         print(f"gunicorn error log:\n{errors}")

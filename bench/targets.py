@@ -8,13 +8,15 @@ logging at once (the target), and, for information, one person's 8 tabs logging 
 round's /healthz figure, and the median over rounds is the ratio.
 
 The first view after a new session (the uncached path) cannot be driven by wrk alone, so
-it is timed over one keep-alive connection: before every page request the bench does what
-logging a plain session today does to every cache (bumps the profile's data version in
-PostgreSQL, leaving its history version, and retires the user's shared-cache generation),
-then times the page; signed-in /healthz is timed in between. The ratio is median /healthz
-time over median page time. The same is timed, for information, after a write that moves
-the history version too (a stop signal, a pain rise, a back-dated session, an edit, a
-delete, a check-in): then the days before today and the safety record are read again.
+it is timed over one keep-alive connection: before every page request one of the eight
+people logs a session through the real htmx form, then opens the page; signed-in /healthz
+is timed in between. The ratio is median /healthz time over median page time. Two more
+rows, for information: after the bench does by hand what a plain session does to every
+cache (bumps the data version, leaving the history version, and retires the user's
+shared-cache generation: so no plan made by the POST either), and after a write that
+moves the history version too (a stop signal, a pain rise, a back-dated session, an
+edit, a delete, a check-in): then the days before today and the safety record are read
+again.
 """
 
 from __future__ import annotations
@@ -297,7 +299,46 @@ def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *
     return times
 
 
-def add_rows(table, figures: Figures, uncached_ms: dict[str, list[float]],
+def after_logging(port: int, logins: list[str], csrf: str, body: str, database_url: str,
+                  redis_url: str | None, *, rounds: int) -> dict[str, list[float]]:  # fmt: skip
+    """Milliseconds of each page on its first view after a session was logged through the
+    real htmx form: before every page request one of ``logins`` (people with the demo
+    user's year) logs a session, then opens the page; signed-in /healthz follows. The
+    people take turns, so each has a plausible day (a few sessions), not eighty."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times: dict[str, list[float]] = {p: [] for p in ["/healthz", *PAGES]}
+    before_id = _latest_session_id(database_url)
+    turn = 0
+
+    def send(method: str, path: str, login: str, form: str | None = None) -> float:
+        headers = {"Cookie": f"{login}; {csrf}"}
+        if form is not None:
+            headers |= {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
+        started = time.perf_counter()
+        conn.request(method, path, body=form, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path} answered {response.status}")
+        if form is not None and response.getheader("HX-Trigger") != "session-logged":
+            raise RuntimeError("the log POST before an uncached view was refused")
+        return elapsed
+
+    for _ in range(rounds):
+        for path in PAGES:
+            login = logins[turn % len(logins)]
+            turn += 1
+            send("POST", "/today/log/", login, f"{body}&client_token={uuid.uuid4()}")
+            times[path].append(send("GET", path, login))
+            times["/healthz"].append(send("GET", "/healthz", login))
+    conn.close()
+    _forget_sessions_since(database_url, logins, before_id, redis_url)
+    return times
+
+
+def add_rows(table, figures: Figures, logged_ms: dict[str, list[float]],
+             uncached_ms: dict[str, list[float]],
              history_ms: dict[str, list[float]]) -> None:  # fmt: skip
     anonymous = statistics.mean(figures.rps("anonymous /healthz"))
     signed = statistics.mean(figures.rps("signed-in /healthz"))
@@ -326,14 +367,21 @@ def add_rows(table, figures: Figures, uncached_ms: dict[str, list[float]],
             f">= {TOGETHER_SHARE_OF_ANONYMOUS:.0%}",
             of_anonymous >= TOGETHER_SHARE_OF_ANONYMOUS,
         )
+        healthz_ms = statistics.median(logged_ms["/healthz"])
+        page_ms = statistics.median(logged_ms[path])
+        table.add(
+            f"{path} uncached (first view after a session logged): /healthz time / page time",
+            f"{healthz_ms / page_ms:.0%} ({healthz_ms:.1f} / {page_ms:.1f} ms, "
+            f"{len(logged_ms[path])} rounds)",
+            f">= {UNCACHED_SHARE:.0%}",
+            healthz_ms / page_ms >= UNCACHED_SHARE,
+        )
         healthz_ms = statistics.median(uncached_ms["/healthz"])
         page_ms = statistics.median(uncached_ms[path])
         table.add(
-            f"{path} uncached (after a new session): /healthz time / page time",
+            f"{path} after a version bump alone (no plan made by the POST): /healthz / page",
             f"{healthz_ms / page_ms:.0%} ({healthz_ms:.1f} / {page_ms:.1f} ms, "
             f"{len(uncached_ms[path])} rounds)",
-            f">= {UNCACHED_SHARE:.0%}",
-            healthz_ms / page_ms >= UNCACHED_SHARE,
         )
         healthz_ms = statistics.median(history_ms["/healthz"])
         page_ms = statistics.median(history_ms[path])
