@@ -20,8 +20,8 @@ from tests.factories import (  # noqa: F401
     session_post,
 )
 
-# Hypothesis: quick while developing, the full counts in CI (make test sets CI's profile
-# when CI=true; HYPOTHESIS_PROFILE picks one by hand).
+# Hypothesis: quick while developing, the full counts in CI (the "ci" profile whenever CI
+# is set; .ci/run sets it; HYPOTHESIS_PROFILE picks one by hand).
 hypothesis_settings.register_profile("ci", deadline=None, database=None)
 hypothesis_settings.register_profile("dev", max_examples=25, deadline=None, database=None)
 hypothesis_settings.load_profile(
