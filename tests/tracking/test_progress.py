@@ -673,3 +673,19 @@ def test_report_adherence_for_the_demo_history_counts_the_main_exercise_only(cli
     assert done == main < Session.objects.filter(user=amy).count()
     assert expected == 84  # 2 a day over 42 days
     assert percent <= 100
+
+
+def test_report_shows_every_examination_confirmed_for_a_screening(client, amy):
+    """SPEC 1.4: every confirmation is kept and shown in the report. Two confirmations of
+    the same emergency result (a double-clicked submit: both requests pass the gate before
+    either writes) are both kept; the report must show both, not only the first."""
+    from stretches.safety import record_examination
+
+    emergency = Screening.objects.create(
+        user=amy, taken_at=NOW - timedelta(days=3), answers={}, verdict="emergency", reason="due"
+    )
+    record_examination(user=amy, screening_id=emergency.pk, examined_on=TODAY - timedelta(days=2))
+    record_examination(user=amy, screening_id=emergency.pk, examined_on=TODAY - timedelta(days=1))
+    html = text_of(client.get("/progress/report/"))
+    assert "18 May 2026" in html
+    assert "19 May 2026" in html  # the later confirmation is dropped (only the first shown)
