@@ -92,3 +92,20 @@ def test_a_part_that_makes_a_per_response_value_is_never_kept():
     assert list(fragments._kept) == [("tracking/_peg.html#questions", "empty")]
     assert not any("csrfmiddlewaretoken" in html for html in fragments._kept.values())
     assert tokens[0] != tokens[1]  # each render masked its own token
+
+
+def test_a_part_with_a_csrf_token_is_never_kept_outside_a_stored_page_either():
+    """The tag's promise ("a part that made a per-response value while rendering is never
+    kept") holds only inside a render that page_cache may store: elsewhere (the log POST's
+    htmx answer and its 400 page, any view without @page_cache) made_per_response() is
+    always 0, so a part holding a CSRF token would be kept and handed, token and all, to
+    the next visitor in this process."""
+    source = '{% load fragments %}{% fragment "tracking/_peg.html" "card" %}'
+    template = engines["django"].from_string(source)
+    tokens = []
+    for _ in range(2):
+        request = RequestFactory().post("/log/")  # a different visitor each time
+        html = template.render({"peg_week": 2, **page_cache.csrf(request)})
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1])
+    assert ("tracking/_peg.html", "card") not in fragments._kept
+    assert tokens[0] != tokens[1]
