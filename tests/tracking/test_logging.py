@@ -817,3 +817,33 @@ def test_undo_after_the_exercise_changed_says_so_and_stores_nothing(signed_in, u
     assert response.status_code == 302
     assert not Session.objects.filter(user=user).exists()
     assert any("not restored" in m for m in messages_of(signed_in.get("/sessions/")))
+
+
+def test_an_htmx_log_that_closes_the_plan_answers_with_no_form_or_timer(client, db):
+    """SPEC 1.4/1.6: severe pain on 3 of the last 7 days gives clinician first, and no plan,
+    timer or log action is reachable while it blocks. The third severe day logged through
+    the htmx form closes the plan, but the answer swapped into /today/ is a fresh log form
+    with the timer and today's plan (the gate is never asked again after the write)."""
+    from django.urls import reverse
+
+    from stretches.safety import gate_state
+
+    user = make_user(start=timezone.localdate() - timedelta(days=10))
+    for days_ago in (1, 2):
+        make_session(
+            user, performed_at=timezone.now() - timedelta(days=days_ago), pain_before=8,
+            pain_after=8,
+        )  # fmt: skip
+    client.force_login(user)
+    client.post(reverse("lasting-pain"), {"lasting": "no"})
+
+    response = client.post(
+        "/today/log/", session_post(pain_before="8", pain_after="8"), headers={"HX-Request": "true"}
+    )
+
+    assert Session.objects.filter(user=user).count() == 3
+    fresh_user = type(user).objects.get(pk=user.pk)
+    assert not gate_state(fresh_user).decision.allowed  # the save closed the plan
+    text = page_text(response)
+    assert "data-log-form" not in text
+    assert "data-timer" not in text
