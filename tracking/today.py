@@ -15,9 +15,10 @@ from accounts.forms import StartDateForm
 from accounts.services import profile_for
 from lib.cache import cached_for_user
 from lib.page_cache import one_of, page_cache
-from stretches.gate import exercise_gate
+from stretches.gate import GATE_MESSAGES, exercise_gate
 from stretches.models import StopSignal
 from stretches.progression import is_setback, programme_week
+from stretches.safety import gate_state
 from stretches.screening import LASTING_PAIN_HOURS, SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
@@ -205,6 +206,12 @@ def log(request: HttpRequest) -> HttpResponse:
         )
         if not request.htmx or session.has_stop_signal:
             return after_log(request, session, created)
+        decision = gate_state(request.user).decision
+        if not decision.allowed:
+            # The save closed the plan (severe pain on a third day in a week): no fresh
+            # form, timer or plan, as the gate answers every request from now on.
+            messages.warning(request, GATE_MESSAGES[decision.reason])
+            return HttpResponseClientRedirect("/screening/")
         # The save bumped the profile's versions, and data_changed read them back into
         # this request's profile: the plan below is the fresh one.
         fresh = build_plan(profile)
