@@ -341,3 +341,34 @@ def test_the_sessions_admin_cannot_store_a_hold_above_the_cap(staff_client):
         )
         session.refresh_from_db()
         assert session.hold_seconds <= session.exercise.hold_cap
+
+
+def test_the_sessions_admin_cannot_add_a_fourth_session_on_an_acute_flare_day(staff_client):
+    """SPEC 1.3: "Hard caps that no rule, setting, form, hidden field or admin edit may
+    break: ... acute flare at most 3 sessions a day". Session.clean now checks the hold
+    cap for the admin's form, but not the flare's daily cap: staff can store a fourth."""
+    from stretches.progression import Phase
+
+    with time_machine.travel(datetime(2026, 5, 20, 12, 0, tzinfo=LONDON), tick=False):
+        user = make_user("flare-admin", time_zone="Europe/London", phase=Phase.ACUTE.value)
+        sessions = [log(user, when=datetime(2026, 5, 20, h, 0, tzinfo=LONDON)) for h in (8, 9, 10)]
+        first = sessions[0]
+        response = staff_client.post(
+            "/admin/tracking/session/add/",
+            {
+                "user": user.pk,
+                "performed_at_0": "2026-05-20",
+                "performed_at_1": "11:00:00",
+                "exercise": first.exercise_id,
+                "sides": first.sides,
+                "reps_per_side": first.reps_per_side,
+                "hold_seconds": first.hold_seconds,
+                "hold_seconds_target": first.hold_seconds_target or "",
+                "pain_before": 3,
+                "pain_after": 3,
+                "note": "",
+                "version": 1,
+            },
+        )
+        assert response.status_code in (200, 302)
+        assert Session.objects.filter(user=user).count() == 3
