@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -130,6 +131,30 @@ class Session(models.Model):
                 raise ValidationError(
                     {"hold_seconds": f"Holds for {self.exercise.name} are capped at {cap} s."}
                 )
+        self._check_daily_cap()
+
+    def _check_daily_cap(self) -> None:
+        """The acute flare's daily cap (SPEC 1.3), for the admin's form too."""
+        from stretches.progression import MAX_ACUTE_SESSIONS_PER_DAY, Phase
+        from tracking.plan import local_midnight
+
+        if self.user_id is None or self.performed_at is None:
+            return
+        profile = getattr(self.user, "profile", None)
+        if profile is None or profile.phase_enum is not Phase.ACUTE:
+            return
+        tz = profile.tzinfo
+        day = self.performed_at.astimezone(tz).date()
+        same_day = Session.objects.filter(
+            user_id=self.user_id,
+            performed_at__gte=local_midnight(day, tz),
+            performed_at__lt=local_midnight(day + timedelta(days=1), tz),
+        ).exclude(pk=self.pk)
+        if same_day.count() >= MAX_ACUTE_SESSIONS_PER_DAY:
+            raise ValidationError(
+                f"During an acute flare the plan allows at most {MAX_ACUTE_SESSIONS_PER_DAY} "
+                "sessions a day, and that day already has them."
+            )
 
     def stop_signal_labels(self) -> list[str]:
         labels = dict(StopSignal.choices)
