@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from datetime import date
+
+from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -42,16 +45,25 @@ def _safety_sections(user, profile: Profile) -> str:
     """
 
     def render() -> str:
-        # SPEC 1.4: every confirmation of a doctor's examination is shown too.
-        examined = ExaminationConfirmation.objects.filter(screening=OuterRef("pk"))
-        screenings = (
+        # SPEC 1.4: every confirmation of a doctor's examination is shown too, all of a
+        # screening's dates in the same query (a double-clicked confirmation keeps two).
+        examined = (
+            ExaminationConfirmation.objects.filter(screening=OuterRef("pk"))
+            .order_by()
+            .values("screening")
+            .annotate(dates=StringAgg(Cast("examined_on", CharField()), Value(",")))
+            .values("dates")[:1]
+        )
+        screenings = list(
             Screening.objects.filter(user=user)
             .select_related("clearance")
-            .annotate(
-                examined_on=Subquery(examined.order_by("recorded_at").values("examined_on")[:1])
-            )
+            .annotate(examined_dates=Subquery(examined))
             .order_by("-taken_at", "-id")
         )
+        for screening in screenings:
+            dates = (screening.examined_dates or "").split(",")
+            # Sorted here: not every SQLite orders inside an aggregate.
+            screening.examined_on = sorted(date.fromisoformat(day) for day in dates if day)
         stop_sessions = (
             Session.objects.filter(user=user, has_stop_signal=True)
             .select_related("exercise")
