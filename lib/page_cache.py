@@ -115,6 +115,7 @@ def _produce(kind: str, arg: str) -> str:
 def per_serve_now(fmt: str) -> str:
     """The local time now in Django's date format ``fmt``; on a page that may be stored,
     a marker that every response replaces with its own time."""
+    _note_made()
     render = _current.get()
     if render is None:
         return _produce("now", fmt)
@@ -126,17 +127,38 @@ def per_serve_now(fmt: str) -> str:
 def fresh_uuid() -> uuid.UUID:
     """A new UUID for this page; a stored page gets a new one in every response."""
     value = uuid.uuid4()
+    _note_made()
     render = _current.get()
     if render is not None:
         render.replace[str(value)] = ("uuid", "")
     return value
 
 
-def made_per_response() -> int:
-    """How many per-response values the render in progress has made so far (0 outside
-    one): a fragment kept for reuse must make none (tracking.templatetags.fragments)."""
-    render = _current.get()
-    return 0 if render is None else len(render.values) + len(render.replace)
+# Counted wherever a per-response value is made (a CSRF token, a fresh UUID, the time of
+# the response), in a stored page or not: a fragment kept for reuse must make none
+# (tracking.templatetags.fragments), in any view.
+_made: ContextVar[list[int] | None] = ContextVar("page_cache_made", default=None)
+
+
+def _note_made() -> None:
+    counter = _made.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+@contextmanager
+def counting_made():
+    """Counts the per-response values made inside (``counter[0]``); they count for any
+    enclosing count too, so a part around a part that made one is not kept either."""
+    outer = _made.get()
+    counter = [0]
+    token = _made.set(counter)
+    try:
+        yield counter
+    finally:
+        _made.reset(token)
+        if outer is not None:
+            outer[0] += counter[0]
 
 
 _memo: ContextVar[dict | None] = ContextVar("page_cache_memo", default=None)
@@ -186,6 +208,7 @@ def csrf(request: HttpRequest) -> dict:
 
     def token() -> str:
         value = get_token(request)
+        _note_made()
         render = _current.get()
         if render is not None:
             render.replace[value] = ("csrf", "")

@@ -96,10 +96,9 @@ def test_a_part_that_makes_a_per_response_value_is_never_kept():
 
 def test_a_part_with_a_csrf_token_is_never_kept_outside_a_stored_page_either():
     """The tag's promise ("a part that made a per-response value while rendering is never
-    kept") holds only inside a render that page_cache may store: elsewhere (the log POST's
-    htmx answer and its 400 page, any view without @page_cache) made_per_response() is
-    always 0, so a part holding a CSRF token would be kept and handed, token and all, to
-    the next visitor in this process."""
+    kept") holds outside a render that page_cache may store too (the log POST's htmx
+    answer and its 400 page, any view without @page_cache): a part holding a CSRF token
+    kept there would be handed, token and all, to the next visitor in this process."""
     source = '{% load fragments %}{% fragment "tracking/_peg.html" "card" %}'
     template = engines["django"].from_string(source)
     tokens = []

@@ -7,14 +7,16 @@ same HTML for everyone in the same state, such as the radio tiles of an empty pa
 (a few dozen template nodes each, on every /today/).
 
 The key must name everything the part shows. A kept part holds nothing per visitor or per
-response: a part that made a per-response value while rendering (a CSRF token, a nonce, a
-client token: lib.page_cache records them) is never kept. Nothing in it needs revoking,
+response: a part that made a per-response value while rendering (a CSRF token, a client
+token, the time: lib.page_cache counts them in any view) or shows the CSP nonce is never
+kept. Nothing in it needs revoking,
 so a per-process memory is safe here; a bound form (the user's own input) has no key.
 """
 
 from django import template
+from django.middleware.csp import get_nonce
 
-from lib.page_cache import made_per_response
+from lib.page_cache import counting_made
 
 register = template.Library()
 
@@ -28,15 +30,21 @@ def _render(context, name: str) -> str:
         return part.render(context)
 
 
+def _holds_the_nonce(context, html: str) -> bool:
+    request = context.get("request")
+    nonce = get_nonce(request) if request is not None else None
+    return bool(nonce) and str(nonce) in html
+
+
 @register.simple_tag(takes_context=True)
 def fragment(context, name: str, key) -> str:
     if key is None:
         return _render(context, name)
     found = _kept.get((name, key))
     if found is None:
-        before = made_per_response()
-        found = _render(context, name)
-        if made_per_response() != before:
+        with counting_made() as made:
+            found = _render(context, name)
+        if made[0] or _holds_the_nonce(context, found):
             return found  # something per response in it: never kept
         if len(_kept) >= MAX_ENTRIES:
             _kept.clear()
