@@ -124,6 +124,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DATABASE_NAME") or None}
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 10
+    # Each transaction takes the write lock when it begins: two that read and then both
+    # try to write would otherwise fail at once ("database is locked") instead of waiting.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # SQLite builds the covering index without its included columns; that is fine.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

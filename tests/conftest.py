@@ -69,6 +69,20 @@ def _dedicated_redis_database():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite: the test database in a file, not in memory. Django shares one in-memory
+    connection between the test and every live-server thread (browser tests), so two
+    requests at once (a page and the service worker's fetch) can interleave their
+    savepoints on it ("no such savepoint"); with a file each thread has its own."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        folder = tmp_path_factory.mktemp("sqlite")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
 # Rows Django's post_migrate signal writes after every flush, the same each time: a flush
 # keeps them instead of deleting them for the signal to insert them again.
 KEPT_BY_FLUSH = frozenset({"django_content_type", "auth_permission"})
