@@ -128,9 +128,6 @@ def test_two_offline_sessions_from_one_copy_are_two_sessions_and_two_tabs_send_t
     visit_today_online(page, user)
     other_tab = page.context.new_page()
     other_tab.goto("/today/")
-    # Back to the first tab, as a person switching tabs does: a tab in the background gets
-    # no animation frames, so every click there waits out Chromium's throttling.
-    page.bring_to_front()
     page.context.set_offline(True)
     page.reload()
     log_offline(page, 5, 3)
