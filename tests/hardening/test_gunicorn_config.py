@@ -20,10 +20,13 @@ def test_a_worker_freezes_what_it_has_loaded_and_again_once_warm():
         loaded = gc.get_freeze_count()
         assert loaded > 0
         made_while_serving = [[n] for n in range(1000)]  # tracked objects of "requests"
+        # Frozen objects freed meanwhile (by any thread) shrink the count a little: the
+        # objects made while serving are frozen only by the warm request's freeze.
+        half = len(made_while_serving) // 2
         for _ in range(config["WARM_REQUESTS"] - 1):
             config["post_request"](worker, None, {}, None)
-        assert gc.get_freeze_count() == loaded
+        assert gc.get_freeze_count() < loaded + half
         config["post_request"](worker, None, {}, None)
-        assert gc.get_freeze_count() >= loaded + len(made_while_serving)
+        assert gc.get_freeze_count() > loaded + half
     finally:
         gc.unfreeze()
