@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+from playwright.sync_api import Error as PlaywrightError
+
 SINGLE_LEG = "Single knee to chest"
 
 
@@ -21,3 +25,29 @@ def pain_scale(page, label: str):
 def pick_pain(page, label: str, value: int) -> None:
     """Tap the number on a pain scale, as a user does (the radio itself is visually hidden)."""
     pain_scale(page, label).get_by_text(str(value), exact=True).click()
+
+
+def wait_until(page, script: str, timeout: float = 10.0):
+    """Poll ``script`` (an expression or a function, which may return a promise) in the page
+    until it gives a truthy value, and return that value.
+
+    Not ``page.wait_for_function``: after its first check it evaluates the string with
+    ``eval`` inside the page, which our CSP (no 'unsafe-eval') refuses, and it takes a
+    returned promise as truthy without waiting for what it resolves to. ``page.evaluate``
+    goes through the DevTools protocol, which the page's CSP does not govern, and awaits
+    promises. A check that runs while the page navigates is simply tried again.
+    """
+    deadline = time.monotonic() + timeout
+    value = None
+    while True:
+        try:
+            value = page.evaluate(script)
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {timeout} s: {script}")
+        page.wait_for_timeout(100)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.support import pick_pain
+from tests.browser.support import pick_pain, wait_until
 from tests.conftest import browser_login, make_session, make_user
 from tracking.models import Session
 
@@ -38,8 +38,8 @@ def visit_today_online(page, user) -> None:
     # Through the form: the worker is installed on the pages before /today/, as for a person.
     browser_login(page, user.username, through_form=True)
     page.goto("/today/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function(HAS_COPY_OF_TODAY)
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, HAS_COPY_OF_TODAY)
 
 
 def log_offline(page, before: int, after: int) -> None:
@@ -139,7 +139,7 @@ def test_two_offline_sessions_from_one_copy_are_two_sessions_and_two_tabs_send_t
     page.context.set_offline(False)  # both tabs hear "online" and send at once
 
     for tab in (page, other_tab):
-        tab.wait_for_function(f"({QUEUED_SESSIONS})().then(n => n === 0)")
+        wait_until(tab, f"({QUEUED_SESSIONS})().then(n => n === 0)")
     expect(page.locator("[data-done-count]")).to_have_text("2")
     pains = sorted(Session.objects.filter(user=user).values_list("pain_before", "pain_after"))
     assert pains == [(4, 2), (5, 3)]
@@ -282,7 +282,7 @@ def test_a_new_version_waits_for_the_reload_prompt_and_never_interrupts_the_time
     # A release: the worker's version changes while a hold is running.
     monkeypatch.setattr("pwa.views.worker_version", lambda: "0123456789abcdef")
     page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
-    page.wait_for_function("navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+    wait_until(page, "navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
 
     prompt = page.locator("[data-update-ready]")
     page.wait_for_timeout(1500)
@@ -292,11 +292,12 @@ def test_a_new_version_waits_for_the_reload_prompt_and_never_interrupts_the_time
     expect(prompt).to_be_visible()
     prompt.get_by_role("button", name="Reload to update").click()
 
-    page.wait_for_function(
-        "caches.keys().then(k => k.includes('easeback-static-0123456789abcdef') && k.length <= 3)"
+    wait_until(
+        page,
+        "caches.keys().then(k => k.includes('easeback-static-0123456789abcdef') && k.length <= 3)",
     )
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function(HAS_COPY_OF_TODAY)  # today's copy, now with the new files
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, HAS_COPY_OF_TODAY)  # today's copy, now with the new files
     expect(prompt).to_be_hidden()
     names = page.evaluate("caches.keys()")
     assert [n for n in names if n.startswith("easeback-static-")] == [
