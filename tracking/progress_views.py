@@ -155,22 +155,20 @@ def _range_links(current: series.Range) -> list[dict]:
 
 
 def progress_parts(profile: Profile, range_: series.Range) -> tuple[trends.Trends, str]:
-    """The trends and the rendered charts fragment, cached per user, data version and day.
+    """The trends and the rendered charts fragment.
 
-    The fragment holds no CSRF token or nonce, so it is safe to share between requests.
+    Not cached on its own: the page cache (``@page_cache`` below) keeps the whole page
+    and the htmx fragment under the same data version, so a copy here would only be
+    written (pickled and sent to the cache) on every first view, never read.
     """
-
-    def compute() -> tuple[trends.Trends, str]:
-        result = trends_for(profile.user, profile, range_)
-        context = {
-            "trends": result,
-            "range_links": _range_links(range_),
-            "pain_chart": charts.pain_chart(result.days),
-            "morning_chart": charts.morning_chart(result.days),
-        }
-        return result, render_to_string("tracking/progress.html#charts", context)
-
-    return cached_for_user(profile, "progress-v2", compute, extra=(range_.value,))
+    result = trends_for(profile.user, profile, range_)
+    context = {
+        "trends": result,
+        "range_links": _range_links(range_),
+        "pain_chart": charts.pain_chart(result.days),
+        "morning_chart": charts.morning_chart(result.days),
+    }
+    return result, render_to_string("tracking/progress.html#charts", context)
 
 
 RANGE_QUERY = {"range": one_of(*series.Range)}

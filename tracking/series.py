@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 from stretches.progression import (
     Phase,
@@ -54,9 +55,13 @@ def parse_range(value: str | None) -> Range:
         return DEFAULT_RANGE
 
 
-@dataclass(frozen=True)
-class DayStats:
-    """One local day's sessions, summed by the database."""
+class DayStats(NamedTuple):
+    """One local day's sessions, summed by the database.
+
+    A named tuple, not a dataclass: a year of them is kept in the history cache and read
+    back on every first view after a new session, and a tuple unpickles several times
+    faster.
+    """
 
     day: date
     sessions: int
@@ -145,10 +150,13 @@ def rolling_before(
     """
     out = {}
     for day in days:
-        totals = Totals.of(
-            stats[d] for d in (day - timedelta(days=k) for k in range(window)) if d in stats
-        )
-        out[day] = totals.before_mean
+        sessions = before = 0
+        for k in range(window):
+            s = stats.get(day - timedelta(days=k))
+            if s is not None:
+                sessions += s.sessions
+                before += s.before_total
+        out[day] = Fraction(before, sessions) if sessions else None
     return out
 
 

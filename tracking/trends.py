@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from stretches.progression import Phase, programme_week
 from tracking import presentation
@@ -52,7 +53,7 @@ class Trends:
     signs: list[Sign] = field(default_factory=list)
     total_sessions: int = 0
 
-    @property
+    @cached_property  # read a dozen times by one page; a frozen dataclass still allows it
     def words(self) -> presentation.TrendWords:
         return presentation.trend_words(
             RULES, rolling_days=ROLLING_DAYS, days_per_week=DAYS_PER_WEEK

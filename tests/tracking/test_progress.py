@@ -318,6 +318,26 @@ def test_weekly_table_shows_means_worst_and_sessions_against_the_phase(client, a
     assert "your current phase, standard" in html
 
 
+def test_the_current_week_is_marked_and_unasked_check_ins_say_so(client):
+    """The rows as a person reads them: this week marked, with how far into it they
+    are; week 1 (nothing to compare with) "not asked"; a later week left unanswered a
+    dash; an answer capitalised and escaped."""
+    user = make_account("bea", start=TODAY - timedelta(days=37))  # today: day 3 of week 6
+    client.force_login(user)
+    fill_days(user, span(TODAY - timedelta(days=37), 38), before=5, after=4)
+    WeeklyCheckin.objects.create(user=user, week=5, movement="better", sleep="worse")
+    html = text_of(client.get("/progress/"))
+    table = html.split('class="weeks-table')[1].split("</table>")[0]
+    rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", table, re.S)[1:]
+    assert [attributes for attributes, _ in rows] == [""] * 5 + [' class="week-current"']
+    cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for _, row in rows]
+    assert cells[5].startswith("Week 6 18 May – 24 May, day 3 of 7 so far 5.0 4.0 5 6 / 14")
+    assert cells[0].endswith("not asked not asked")
+    assert cells[4].endswith("Better Worse")
+    assert cells[3].endswith("– –")
+    assert "so far" not in "".join(cells[:5])
+
+
 def test_maintenance_users_see_3_to_4_a_week(client, amy):
     amy.profile.phase = "maintenance"
     amy.profile.save()

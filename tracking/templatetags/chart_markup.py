@@ -1,4 +1,5 @@
-"""The markup of a chart's points and of the daily table, built in Python.
+"""The markup of a chart's points, of the daily table and of the weekly table's rows,
+built in Python.
 
 A year of days is several hundred points drawn twice (wide and narrow) and as many table
 rows; each was a template loop with a dozen variable lookups. The markup is the same;
@@ -8,7 +9,9 @@ every label and text is escaped exactly as the template escaped it.
 from __future__ import annotations
 
 from django import template
+from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 
 from lib.text import escape
 from tracking.charts import Chart, Series, long_date
@@ -75,6 +78,50 @@ def day_rows(days, rolling_label: str) -> SafeString:
             f'<td data-label="Sessions">{row.sessions}</td>{cells}</tr>'
         )
     return mark_safe("\n        ".join(rows))
+
+
+def _checkin_cell(label: str, answer: str, asked: bool) -> str:
+    if answer:
+        shown = escape(capfirst(answer))
+    elif not asked:
+        shown = '<span class="muted">not asked</span>'
+    else:
+        shown = "–"
+    return f'<td data-label="{label}">{shown}</td>'
+
+
+@register.filter
+def week_rows(trends, peg=None) -> SafeString:
+    """The weekly table's rows, oldest first; a PEG-3 column when ``peg`` is given."""
+    days_per_week = escape(trends.words.days_per_week)
+    rows = []
+    for w in trends.weeks:
+        so_far = f", day {w.days_elapsed} of {days_per_week} so far" if w.in_progress else ""
+        worst = "–" if w.worst is None else str(w.worst)
+        peg_cell = ""
+        if peg:
+            p = peg.by_week.get(w.week)
+            shown = (
+                f'<strong>{escape(p.score)}</strong> <span class="small muted">'
+                f"({escape(p.pain)}, {escape(p.enjoyment)}, {escape(p.activity)})</span>"
+                if p
+                else "–"
+            )
+            peg_cell = f'<td class="peg-cell" data-label="PEG-3">{shown}</td>'
+        rows.append(
+            f"<tr{' class="week-current"' if w.in_progress else ''}>"
+            f'<th scope="row">Week {w.week} <span class="small muted week-dates">'
+            f"{date_format(w.first_day, 'j M')} – {date_format(w.last_day, 'j M')}{so_far}"
+            "</span></th>"
+            f'<td data-label="Mean before">{escape(w.before_text)}</td>'
+            f'<td data-label="Mean after">{escape(w.after_text)}</td>'
+            f'<td data-label="Worst">{worst}</td>'
+            f'<td data-label="Sessions done / prescribed">{w.done} / '
+            f"{escape(w.prescribed_label)}</td>"
+            f"{_checkin_cell('Daily movement', w.movement, w.checkin_asked)}"
+            f"{_checkin_cell('Sleep', w.sleep, w.checkin_asked)}{peg_cell}</tr>"
+        )
+    return mark_safe("\n  ".join(rows))
 
 
 def _fill(style) -> str:
