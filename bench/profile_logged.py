@@ -36,6 +36,11 @@ from lib.cache import data_changed  # noqa: E402
 from tracking.models import Session  # noqa: E402
 
 
+# Called once every person is signed in and has the form (e.g. to reset counters that
+# should time only the rounds).
+READY_HOOKS: list = []
+
+
 def _person(user) -> tuple[Client, dict]:
     client = Client()
     client.force_login(user)
@@ -75,6 +80,8 @@ def main() -> None:
     )
     before = Session.objects.order_by("-id").values_list("id", flat=True).first() or 0
     people = itertools.cycle([_person(user) for user in users])
+    for hook in READY_HOOKS:
+        hook()
     try:
         for path in ["log POST"] if args.post else args.paths:
             times, profiler = [], cProfile.Profile()

@@ -16,8 +16,7 @@ from datetime import date
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Case, F, When
+from django.db import connection, transaction
 
 from lib.page_cache import fingerprint, unmarked
 
@@ -77,25 +76,30 @@ def data_changed(user, *, today_only: bool = False) -> None:
     """
     profile_model = apps.get_model("accounts", "Profile")
     loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
-    bumps = {"data_version": F("data_version") + 1}
-    moved = F("history_version") + 1
+    history, params = "history_version + 1", []
     if today_only and loaded is not None:
         # "Today" was judged in the time zone this request loaded. Another request may
         # have changed it since (and cached the days before the new zone's today): the
         # row, locked by this update, decides. Any other zone moves the history on.
-        bumps["history_version"] = Case(
-            When(time_zone=loaded.time_zone, then=F("history_version")), default=moved
+        history = "CASE WHEN time_zone = %s THEN history_version ELSE history_version + 1 END"
+        params.append(loaded.time_zone)
+    # One statement that also hands back the new versions (PostgreSQL and SQLite both
+    # have RETURNING), where an update and then a read of the row took two.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(profile_model._meta.db_table)} "
+            f"SET data_version = data_version + 1, history_version = {history} "
+            "WHERE user_id = %s RETURNING data_version, history_version",
+            [*params, user.pk],
         )
-    else:
-        bumps["history_version"] = moved
-    profile_model.objects.filter(user=user).update(**bumps)
+        row = cursor.fetchone()
     # The version travels with the cached user: retire it, or the next request would
     # still see the old one (and with it the old gate decision).
     user_changed(user.pk)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
-    if loaded is not None:
-        loaded.refresh_from_db(fields=["data_version", "history_version"])
+    if loaded is not None and row is not None:
+        loaded.data_version, loaded.history_version = row
 
 
 # --- The signed-in user, shared by every worker (only with REDIS_URL) -------------------
