@@ -35,7 +35,6 @@ from bench.targets import CSRF_INPUT, LASTING_ACTION, _LogForm  # noqa: E402
 from lib.cache import data_changed  # noqa: E402
 from tracking.models import Session  # noqa: E402
 
-
 # Called once every person is signed in and has the form (e.g. to reset counters that
 # should time only the rounds).
 READY_HOOKS: list = []
@@ -83,28 +82,49 @@ def main() -> None:
     for hook in READY_HOOKS:
         hook()
     try:
+        if args.times:
+            _interleaved(args, people)
+            return
         for path in ["log POST"] if args.post else args.paths:
-            times, profiler = [], cProfile.Profile()
+            profiler = cProfile.Profile()
             for _ in range(args.rounds):
                 client, values = next(people)
                 if not args.post:
                     _log(client, values)
-                started = time.perf_counter()
-                if not args.times:
-                    profiler.enable()
+                profiler.enable()
                 response = _log(client, values) if args.post else client.get(path)
-                if not args.times:
-                    profiler.disable()
-                times.append((time.perf_counter() - started) * 1000)
+                profiler.disable()
                 assert response.status_code == 200, (path, response.status_code)
-            print(f"===== {path}: median {statistics.median(times):.2f} ms, {args.rounds} rounds")
-            if not args.times:
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+            print(f"===== {path}: {args.rounds} rounds")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
     finally:
         Session.objects.filter(user__in=users, id__gt=before).delete()
         for user in users:
             data_changed(user)
+
+
+def _interleaved(args, people) -> None:
+    """Medians, each page against a signed-in /healthz timed right after it (as the bench
+    does): the machine's speed drifts, and a ratio from one moment is what is compared."""
+    paths = ["log POST"] if args.post else args.paths
+    times: dict[str, list[float]] = {path: [] for path in [*paths, "/healthz"]}
+    for _ in range(args.rounds):
+        for path in paths:
+            client, values = next(people)
+            if not args.post:
+                _log(client, values)
+            started = time.perf_counter()
+            response = _log(client, values) if args.post else client.get(path)
+            times[path].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+            started = time.perf_counter()
+            client.get("/healthz")
+            times["/healthz"].append((time.perf_counter() - started) * 1000)
+    healthz = statistics.median(times["/healthz"])
+    for path in paths:
+        page = statistics.median(times[path])
+        print(f"{path:<20} {page:6.2f} ms  /healthz {healthz:5.2f} ms  ratio {healthz / page:4.0%}")
 
 
 if __name__ == "__main__":
