@@ -131,7 +131,32 @@ class Session(models.Model):
                 raise ValidationError(
                     {"hold_seconds": f"Holds for {self.exercise.name} are capped at {cap} s."}
                 )
+        self._check_unlocked()
         self._check_daily_cap()
+
+    def _check_unlocked(self) -> None:
+        """The double-leg stretch only once it is earned (SPEC 1.3), for the admin's form
+        too, as the log, back-dated and edit forms refuse it. A session that already
+        has it (logged while it was open) keeps it when other fields are corrected."""
+        from tracking.plan import catalogue_rules, log_limits
+
+        if self.user_id is None or self.exercise_id is None or not self.exercise.both_legs:
+            return
+        if self.pk is not None:
+            stored = Session.objects.filter(pk=self.pk).values_list("exercise_id", flat=True)
+            if stored.first() == self.exercise_id:
+                return
+        profile = getattr(self.user, "profile", None)
+        if (
+            profile is None
+            or self.exercise.slug in log_limits(profile, catalogue_rules())["locked"]
+        ):
+            raise ValidationError(
+                {
+                    "exercise": f"{self.exercise.name} is not unlocked for this person yet: it "
+                    "opens once it is earned (see their plan)."
+                }
+            )
 
     def _check_daily_cap(self) -> None:
         """The acute flare's daily cap (SPEC 1.3), for the admin's form too."""

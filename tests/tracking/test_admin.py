@@ -62,3 +62,55 @@ def test_a_pain_rise_or_severe_score_saved_in_the_admin_is_stamped_as_a_setback(
 
     kinds = set(SafetyEvent.objects.filter(session_ref=session.pk).values_list("kind", flat=True))
     assert kinds == {SafetyEvent.Kind.PAIN_RISE, SafetyEvent.Kind.SEVERE_PAIN}
+
+
+def _admin_form(user, exercise_id: int, **fields) -> dict:
+    from django.utils import timezone
+
+    when = timezone.localtime()
+    return {
+        "user": user.pk,
+        "performed_at_0": when.strftime("%Y-%m-%d"),
+        "performed_at_1": when.strftime("%H:%M:%S"),
+        "exercise": exercise_id,
+        "sides": "both",
+        "reps_per_side": 3,
+        "hold_seconds": 20,
+        "hold_seconds_target": 20,
+        "pain_before": 4,
+        "pain_after": 3,
+        "note": "",
+        "version": 1,
+        **fields,
+    }
+
+
+def test_the_admin_cannot_add_the_double_leg_stretch_before_it_is_earned(staff_client, user):
+    """SPEC 1.3: double-leg only once earned. The log, back-dated and edit forms refuse it;
+    so does the admin, which was a way around them."""
+    from stretches.models import Exercise
+    from tracking.models import Session
+
+    double = Exercise.objects.get(slug="double-knee-to-chest")
+
+    response = staff_client.post("/admin/tracking/session/add/", _admin_form(user, double.pk))
+
+    assert response.status_code == 200  # the form again, with the reason
+    assert "Double knee to chest is not unlocked for this person yet" in response.text
+    assert not Session.objects.filter(user=user).exists()
+
+
+def test_a_double_leg_session_logged_while_open_can_still_be_corrected(staff_client, user):
+    """Once a setback closes it again, the past session keeps its exercise: correcting a
+    pain score in the admin must not be refused for it."""
+
+    session = make_session(user, slug="double-knee-to-chest")
+    form = _admin_form(
+        user, session.exercise_id, pain_before=5, pain_after=2, version=session.version
+    )
+
+    response = staff_client.post(f"/admin/tracking/session/{session.pk}/change/", form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    session.refresh_from_db()
+    assert (session.pain_before, session.pain_after) == (5, 2)
