@@ -137,15 +137,16 @@ class Session(models.Model):
     def _check_unlocked(self) -> None:
         """The double-leg stretch only once it is earned (SPEC 1.3), for the admin's form
         too, as the log, back-dated and edit forms refuse it. A session that already
-        has it (logged while it was open) keeps it when other fields are corrected."""
+        has it (logged while it was open) keeps it when other fields are corrected, but
+        not when it is moved to someone who has not earned it."""
         from tracking.plan import catalogue_rules, log_limits
 
         if self.user_id is None or self.exercise_id is None or not self.exercise.both_legs:
             return
         if self.pk is not None:
-            stored = Session.objects.filter(pk=self.pk).values_list("exercise_id", flat=True)
-            if stored.first() == self.exercise_id:
-                return
+            stored = Session.objects.filter(pk=self.pk).values_list("exercise_id", "user_id")
+            if stored.first() == (self.exercise_id, self.user_id):
+                return  # moved to another person, it is asked of them
         profile = getattr(self.user, "profile", None)
         if (
             profile is None

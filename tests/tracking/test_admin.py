@@ -114,3 +114,17 @@ def test_a_double_leg_session_logged_while_open_can_still_be_corrected(staff_cli
     assert response.status_code == 302, response.context["adminform"].form.errors
     session.refresh_from_db()
     assert (session.pain_before, session.pain_after) == (5, 2)
+
+
+def test_a_double_leg_session_cannot_be_moved_to_someone_who_has_not_earned_it(
+    staff_client, user, other_user
+):
+    session = make_session(user, slug="double-knee-to-chest")
+    form = _admin_form(other_user, session.exercise_id, version=session.version)
+
+    response = staff_client.post(f"/admin/tracking/session/{session.pk}/change/", form)
+
+    assert response.status_code == 200
+    assert "Double knee to chest is not unlocked for this person yet" in response.text
+    session.refresh_from_db()
+    assert session.user == user
