@@ -8,6 +8,10 @@ const status = document.querySelector('[data-offline-status]');
 const servedOffline = document.documentElement.hasAttribute('data-served-offline');
 const owner = status?.dataset.owner ?? '';
 const logForm = document.querySelector('[data-log-form]');
+// What one tab sent from the queue, told to this person's other tabs (the worker's sends
+// already reach every window): each shows it, refreshes its counts and, after a pause,
+// leaves the plan, as the tab that sent does.
+const otherTabs = 'BroadcastChannel' in window ? new BroadcastChannel('easeback-queue') : null;
 
 if (status && Queue && 'indexedDB' in window) {
   start();
@@ -21,6 +25,11 @@ function start() {
   window.addEventListener('online', () => {
     showConnection();
     send();
+  });
+  otherTabs?.addEventListener('message', (event) => {
+    if (event.data?.type === 'queue-report' && owner && event.data.owner === owner) {
+      showReport(event.data.report);
+    }
   });
   // Capture phase: the offline save runs before htmx sees the submit.
   document.addEventListener('submit', onSubmit, true);
@@ -236,7 +245,12 @@ let sending = null;
 function send() {
   if (!owner) return Promise.resolve();
   sending ??= Queue.flush({ url: status.dataset.sendUrl, owner, csrfToken: csrfToken() })
-    .then(showReport)
+    .then((report) => {
+      if (report.sent.length || report.refused.length) {
+        otherTabs?.postMessage({ type: 'queue-report', owner, report });
+      }
+      return showReport(report);
+    })
     .catch(() => {})
     .finally(() => {
       sending = null;

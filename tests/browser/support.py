@@ -35,15 +35,22 @@ def wait_until(page, script: str, timeout: float = 10.0):
     ``eval`` inside the page, which our CSP (no 'unsafe-eval') refuses, and it takes a
     returned promise as truthy without waiting for what it resolves to. ``page.evaluate``
     goes through the DevTools protocol, which the page's CSP does not govern, and awaits
-    promises. A check that runs while the page navigates is simply tried again.
+    promises; each check races the time left, so one that never settles still fails at
+    the deadline. A check cut short by a navigation is tried again; any other error in
+    the script is raised as it is.
     """
     deadline = time.monotonic() + timeout
     value = None
     while True:
+        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        bounded = (
+            f"Promise.race([Promise.resolve((v => typeof v === 'function' ? v() : v)(({script}))),"
+            f" new Promise(resolve => setTimeout(() => resolve(null), {left_ms}))])"
+        )
         try:
-            value = page.evaluate(script)
+            value = page.evaluate(bounded)
         except PlaywrightError as error:
-            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+            if not any(cut in str(error) for cut in NAVIGATION_ERRORS):
                 raise
             value = None
         if value:
@@ -51,3 +58,7 @@ def wait_until(page, script: str, timeout: float = 10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"still {value!r} after {timeout} s: {script}")
         page.wait_for_timeout(100)
+
+
+# What Playwright says when a navigation destroys the page a check was running in.
+NAVIGATION_ERRORS = ("Execution context was destroyed", "because of a navigation")
