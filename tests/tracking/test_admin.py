@@ -128,3 +128,32 @@ def test_a_double_leg_session_cannot_be_moved_to_someone_who_has_not_earned_it(
     assert "Double knee to chest is not unlocked for this person yet" in response.text
     session.refresh_from_db()
     assert session.user == user
+
+
+def test_the_admin_can_add_the_double_leg_stretch_for_someone_who_has_earned_it(staff_client):
+    """The other side of the rule: once earned (two weeks of low-pain knee-to-chest
+    sessions here), staff may record it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from stretches.models import Exercise
+    from tests.factories import make_user
+    from tracking.models import Session
+    from tracking.plan import catalogue_rules, log_limits
+
+    earned = make_user("earner", start=timezone.localdate() - timedelta(days=20))
+    for days_ago in range(1, 15):
+        make_session(
+            earned,
+            performed_at=timezone.now() - timedelta(days=days_ago),
+            pain_before=2,
+            pain_after=2,
+        )
+    assert "double-knee-to-chest" not in log_limits(earned.profile, catalogue_rules())["locked"]
+    double = Exercise.objects.get(slug="double-knee-to-chest")
+
+    response = staff_client.post("/admin/tracking/session/add/", _admin_form(earned, double.pk))
+
+    assert response.status_code == 302
+    assert Session.objects.filter(user=earned, exercise=double).exists()
