@@ -2,6 +2,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
@@ -49,6 +50,17 @@ def _offer_undo(request: HttpRequest, snapshot: dict, summary: str) -> None:
         "deleted_at": timezone.now().isoformat(),
         "summary": summary,
     }
+
+
+def forget_undo_copy(request: HttpRequest | None) -> None:
+    """At log-out (account deletion logs out too): the deleted session's copy goes now,
+    not when its few minutes are up. Connected to ``user_logged_out`` (tracking.apps),
+    which Django sends before it empties the login session that names the copy."""
+    session = getattr(request, "session", None)
+    offer = session.get(UNDO_DELETE) if session is not None else None
+    user_id = session.get(SESSION_KEY) if session is not None else None
+    if offer and user_id is not None:
+        cache.delete(_snapshot_key(int(user_id), offer.get("token", "")))
 
 
 def _undo_offer(request: HttpRequest) -> dict | None:

@@ -670,6 +670,31 @@ def test_undo_is_offered_for_a_few_minutes_only(signed_in, user):
     assert any("can no longer be undone" in m for m in messages_of(signed_in.get("/sessions/")))
 
 
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [("/accounts/logout/", {}), ("/account/delete/", {"password": "calm-Stretch-42"})],
+    ids=["log-out", "account-deleted"],
+)
+def test_the_deleted_sessions_copy_goes_at_log_out_and_with_the_account(
+    signed_in, user, path, form
+):
+    """The copy kept for undo (pain scores, note) lives in the cache for a few minutes;
+    logging out, or deleting the account, ends the offer, and the copy goes with it."""
+    from django.core.cache import cache
+
+    from tracking.views import UNDO_DELETE, _snapshot_key
+
+    session = make_session(user, note="private note")
+    signed_in.post(f"/sessions/{session.pk}/delete/")
+    offer = signed_in.session[UNDO_DELETE]
+    key = _snapshot_key(user.pk, offer["token"])
+    assert cache.get(key)["note"] == "private note"
+
+    signed_in.post(path, form)
+
+    assert cache.get(key) is None
+
+
 def test_undo_twice_restores_once(signed_in, user):
     session = make_session(user)
     signed_in.post(f"/sessions/{session.pk}/delete/")
