@@ -261,7 +261,10 @@ def _cleared(page: Page) -> list[Visit]:
         timer = page.locator("[data-timer]")
         timer.get_by_role("button", name="Start", exact=True).click()
         expect(timer.get_by_role("button", name="Pause")).to_be_visible()
-        page.wait_for_timeout(1500)  # into the first hold, the clock and breath cue moving
+        # Past the 5-second get-ready count, into the first hold: the clock and the breath
+        # cue moving, as a person sees them while stretching.
+        expect(timer.locator("[data-timer-phase]")).to_contain_text("Hold 1 of", timeout=10_000)
+        expect(timer.locator("[data-timer-breath]")).not_to_be_empty()
 
     def pain_rise(page: Page) -> None:
         to_step_three(page, 2)
