@@ -144,9 +144,10 @@ class Session(models.Model):
         if self.user_id is None or self.exercise_id is None or not self.exercise.both_legs:
             return
         if self.pk is not None:
+            # Unchanged exercise and person: kept. Moved to another person: asked of them.
             stored = Session.objects.filter(pk=self.pk).values_list("exercise_id", "user_id")
             if stored.first() == (self.exercise_id, self.user_id):
-                return  # moved to another person, it is asked of them
+                return
         profile = getattr(self.user, "profile", None)
         if (
             profile is None

@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 
 from lib.text import escape
 from tracking.charts import Chart, Series, long_date
+from tracking.presentation import DASH
 
 register = template.Library()
 
@@ -86,7 +87,7 @@ def _checkin_cell(label: str, answer: str, asked: bool) -> str:
     elif not asked:
         shown = '<span class="muted">not asked</span>'
     else:
-        shown = "–"
+        shown = DASH
     return f'<td data-label="{label}">{shown}</td>'
 
 
@@ -97,7 +98,7 @@ def week_rows(trends, peg=None) -> SafeString:
     rows = []
     for w in trends.weeks:
         so_far = f", day {w.days_elapsed} of {days_per_week} so far" if w.in_progress else ""
-        worst = "–" if w.worst is None else str(w.worst)
+        worst = DASH if w.worst is None else str(w.worst)
         peg_cell = ""
         if peg:
             p = peg.by_week.get(w.week)
@@ -105,7 +106,7 @@ def week_rows(trends, peg=None) -> SafeString:
                 f'<strong>{escape(p.score)}</strong> <span class="small muted">'
                 f"({escape(p.pain)}, {escape(p.enjoyment)}, {escape(p.activity)})</span>"
                 if p
-                else "–"
+                else DASH
             )
             peg_cell = f'<td class="peg-cell" data-label="PEG-3">{shown}</td>'
         rows.append(
