@@ -47,13 +47,7 @@ def cached_for_user[T](
     (it must be the day in the key: read again here, it may already be the next one, and
     a value made for the day before would be kept under it).
     """
-    version = f"h{profile.history_version}" if history else profile.data_version
-    day = profile.local_today() if today is None else today
-    # The deployed code and templates too: nothing an older deploy made is used by a newer.
-    parts = (name, fingerprint(), profile.user_id, version, day)
-    key = ":".join(str(part) for part in parts)
-    if extra:
-        key += ":" + hashlib.blake2s(repr(extra).encode(), digest_size=12).hexdigest()
+    key = user_key(profile, name, extra=extra, history=history, today=today)
     value = cache.get(key)
     if value is None:
         # Kept for many requests: no per-response markers of a page being rendered.
@@ -61,6 +55,26 @@ def cached_for_user[T](
             value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def user_key(
+    profile,
+    name: str,
+    *,
+    extra: tuple[Hashable, ...] = (),
+    history: bool = False,
+    today: date | None = None,
+) -> str:
+    """The cache key of ``cached_for_user`` (same arguments), for a caller that reads and
+    writes the entry itself."""
+    version = f"h{profile.history_version}" if history else profile.data_version
+    day = profile.local_today() if today is None else today
+    # The deployed code and templates too: nothing an older deploy made is used by a newer.
+    parts = (name, fingerprint(), profile.user_id, version, day)
+    key = ":".join(str(part) for part in parts)
+    if extra:
+        key += ":" + hashlib.blake2s(repr(extra).encode(), digest_size=12).hexdigest()
+    return key
 
 
 def data_changed(user, *, today_only: bool = False) -> None:

@@ -1,4 +1,5 @@
-"""SVG geometry for the progress charts: every coordinate is computed here, templates draw.
+"""SVG geometry for the progress charts: every coordinate is computed here, and the
+markup of each point (``point_markup``), which a long range repeats hundreds of times.
 
 Pure Python, no Django. A chart is a fixed ``viewBox`` that scales to the page; the
 y axis is always the 0-10 pain scale so charts of different ranges read alike.
@@ -13,6 +14,7 @@ larger text and tap targets, and never more than the newest six weeks.
 from __future__ import annotations
 
 import functools
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -104,8 +106,45 @@ class Series:
     key: str
     style: LineStyle
     segments: list[str]  # polyline "x,y x,y" strings, split where a day has no value
+    # Every point drawn without a ``PieceMemo``; with one, only those not taken from it.
     points: list[Point]
     focusable: bool = False
+    markup: str = ""  # every point's markup (``point_markup``), oldest first
+    count: int = 0  # how many points the series draws
+
+    @property
+    def has_points(self) -> bool:
+        return self.count > 0
+
+
+@dataclass
+class PieceMemo:
+    """What each point of the days before today draws, kept from one request to the next.
+
+    A piece (a point's "x,y" for the line and its markup) is a pure function of its key:
+    the chart, the layout, how many days the chart spans, the day's index and every value
+    of that day's row that its label and readout read. So a piece found here is the piece
+    this request would draw. Only days before ``today`` are kept: today's row changes with
+    every session logged. ``tracking.progress_views.piece_memo`` loads and stores it, under
+    the history version.
+    """
+
+    today: date
+    pieces: dict = field(default_factory=dict)
+    added: bool = False
+
+    def get(self, key):
+        return self.pieces.get(key)
+
+    def put(self, key, piece, day: date) -> None:
+        if day < self.today:
+            self.pieces[key] = piece
+            self.added = True
+
+
+def row_key(row: DayRow) -> tuple:
+    """Everything of a day's row that a chart point or a table row shows."""
+    return (row.day.toordinal(), row.sessions, row.before, row.after, row.rolling, row.morning)
 
 
 @dataclass(frozen=True)
@@ -157,7 +196,7 @@ class Chart:
 
     @property
     def has_data(self) -> bool:
-        return any(series.points for series in self.series)
+        return any(series.has_points for series in self.series)
 
     @property
     def x_axis_label_y(self) -> float:
@@ -244,6 +283,44 @@ class _Frame:
         return Tip(x=round(left, 1), y=round(top, 1), width=width, text=text)
 
 
+def _escape(text) -> str:
+    # What {{ text }} prints with autoescaping (lib.text.escape, without its Django import).
+    return html.escape(str(text))
+
+
+def plain_number(value) -> str:
+    # What {{ value }} prints inside {% localize off %}: str() of the number.
+    return "" if value is None else str(value)
+
+
+_n = plain_number
+
+
+def point_markup(point: Point, style: LineStyle, layout: Layout) -> str:
+    """A point as drawn: a focusable one is the dot, the larger invisible target and the
+    readout; any other is a marker with its <title> (none for a line without markers)."""
+    radius = _n(style.marker_radius)
+    x, y = _n(point.x), _n(point.y)
+    label = _escape(point.label)
+    if not point.focusable:
+        if not style.marker:
+            return ""
+        return f'<circle cx="{x}" cy="{y}" r="{radius}"><title>{label}</title></circle>'
+    tip = point.tip
+    tip_x, tip_y, width, text = (
+        (_n(tip.x), _n(tip.y), _n(tip.width), _escape(tip.text)) if tip else ("",) * 4
+    )
+    return (
+        f'<g class="chart-point"><circle class="chart-dot" cx="{x}" cy="{y}" r="{radius}" '
+        f'aria-hidden="true"/><circle class="chart-focusable" cx="{x}" cy="{y}" '
+        f'r="{_n(layout.hit_radius)}" fill="transparent" stroke="none" tabindex="0" role="img" '
+        f'aria-label="{label}"/><g class="chart-tip" aria-hidden="true" '
+        f'transform="translate({tip_x} {tip_y})"><rect width="{width}" '
+        f'height="{_n(TIP_HEIGHT)}" rx="4" fill="#1b2629" stroke="none"/><text x="6" y="14" '
+        f'font-size="11" fill="#ffffff" stroke="none">{text}</text></g></g>'
+    )
+
+
 def _series(
     key: str,
     style: LineStyle,
@@ -252,25 +329,54 @@ def _series(
     label: Callable[[int], str],
     tip: Callable[[int], str],
     focusable: bool,
+    *,
+    rows: Sequence[DayRow] | None = None,
+    memo: PieceMemo | None = None,
+    chart: str = "",
 ) -> Series:
+    """One line and its points. With a ``memo`` (and the ``rows`` the values come from,
+    one per day), each day before today is drawn from it when it is there, and kept in it
+    when it is not (``PieceMemo``): ``label`` and ``tip`` read nothing but that day's row."""
     segments: list[str] = []
     current: list[str] = []
     points = []
+    markup = []
+    count = 0
+    frame_key = (chart, key, frame.layout.name, frame.top, frame.bottom, len(frame.days))
     for i, value in enumerate(values):
         if value is None:
             if current:
                 segments.append(" ".join(current))
                 current = []
             continue
-        x, y = frame.x(i), frame.y(value)
-        current.append(f"{_num(x)},{_num(y)}")
-        # Only focusable points get a drawn readout; the others show their <title> on hover.
-        readout = frame.tip(x, y, tip(i)) if focusable else None
-        points.append(Point(x, y, label(i), focusable, readout))
+        count += 1
+        piece = memo_key = None
+        if memo is not None and rows is not None:
+            memo_key = (*frame_key, i, row_key(rows[i]))
+            piece = memo.get(memo_key)
+        if piece is None:
+            x, y = frame.x(i), frame.y(value)
+            # Only focusable points get a drawn readout; the others show their <title> on hover.
+            readout = frame.tip(x, y, tip(i)) if focusable else None
+            point = Point(x, y, label(i), focusable, readout)
+            points.append(point)
+            piece = (f"{_num(x)},{_num(y)}", point_markup(point, style, frame.layout))
+            if memo_key is not None:
+                memo.put(memo_key, piece, rows[i].day)
+        current.append(piece[0])
+        markup.append(piece[1])
     if current:
         segments.append(" ".join(current))
     # A lone day draws as its marker only; a one-point polyline would be invisible anyway.
-    return Series(key, style, [s for s in segments if " " in s], points, focusable)
+    return Series(
+        key,
+        style,
+        [s for s in segments if " " in s],
+        points,
+        focusable,
+        markup="".join(markup),
+        count=count,
+    )
 
 
 def _first_last(values: Sequence[float | int | None]) -> tuple[float | None, float | None]:
@@ -311,19 +417,26 @@ def _newest(items: Sequence, layout: Layout) -> tuple[list, str]:
     )
 
 
-def _with_narrow(build: Callable[..., Chart], items: Sequence, key: str) -> Chart:
+def _with_narrow(
+    build: Callable[..., Chart], items: Sequence, key: str, memo: PieceMemo | None
+) -> Chart:
     """The wide chart, carrying its phone drawing (the newest days only) in ``narrow``."""
     kept, note = _newest(items, NARROW)
-    narrow = build(kept, key=f"{key}-narrow", layout=NARROW)
-    return replace(build(items, key=key, layout=WIDE), narrow=replace(narrow, note=note))
+    narrow = build(kept, key=f"{key}-narrow", layout=NARROW, memo=memo)
+    wide = build(items, key=key, layout=WIDE, memo=memo)
+    return replace(wide, narrow=replace(narrow, note=note))
 
 
-def pain_chart(rows: Sequence[DayRow], *, key: str = "pain") -> Chart:
+def pain_chart(
+    rows: Sequence[DayRow], *, key: str = "pain", memo: PieceMemo | None = None
+) -> Chart:
     """Daily mean pain before and after, and the 7-day rolling mean of pain before."""
-    return _with_narrow(_pain_chart, rows, key)
+    return _with_narrow(_pain_chart, rows, key, memo)
 
 
-def _pain_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
+def _pain_chart(
+    rows: Sequence[DayRow], *, key: str, layout: Layout, memo: PieceMemo | None = None
+) -> Chart:
     frame = _Frame([r.day for r in rows], layout.height, layout)
     before = [r.before for r in rows]
     after = [r.after for r in rows]
@@ -348,6 +461,9 @@ def _pain_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
             lambda i: f"{long_date(rows[i].day)}: 7-day mean of pain before {_value(rolling[i])}",
             lambda i: f"{short_date(rows[i].day)}: 7-day mean {_value(rolling[i])}",
             focusable=False,
+            rows=rows,
+            memo=memo,
+            chart="pain",
         ),
         _series(
             "after",
@@ -357,6 +473,9 @@ def _pain_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
             lambda i: f"{long_date(rows[i].day)}: pain after {_value(after[i])}",
             lambda i: f"{short_date(rows[i].day)}: after {_value(after[i])}",
             focusable=False,
+            rows=rows,
+            memo=memo,
+            chart="pain",
         ),
         _series(
             "before",
@@ -369,6 +488,9 @@ def _pain_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
                 + (f", after {_value(after[i])}" if after[i] is not None else "")
             ),
             focusable=True,
+            rows=rows,
+            memo=memo,
+            chart="pain",
         ),
     ]
     days_with = sum(1 for r in rows if r.sessions)
@@ -405,12 +527,16 @@ def _pain_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
     )
 
 
-def morning_chart(rows: Sequence[DayRow], *, key: str = "morning") -> Chart:
+def morning_chart(
+    rows: Sequence[DayRow], *, key: str = "morning", memo: PieceMemo | None = None
+) -> Chart:
     """Pain before the first session of each day (or the morning-in-bed routine)."""
-    return _with_narrow(_morning_chart, rows, key)
+    return _with_narrow(_morning_chart, rows, key, memo)
 
 
-def _morning_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart:
+def _morning_chart(
+    rows: Sequence[DayRow], *, key: str, layout: Layout, memo: PieceMemo | None = None
+) -> Chart:
     frame = _Frame([r.day for r in rows], layout.small_height, layout)
     morning = [r.morning for r in rows]
     series = [
@@ -422,6 +548,9 @@ def _morning_chart(rows: Sequence[DayRow], *, key: str, layout: Layout) -> Chart
             lambda i: f"{long_date(rows[i].day)}: morning pain before {morning[i]}",
             lambda i: f"{short_date(rows[i].day)}: morning {morning[i]}",
             focusable=True,
+            rows=rows,
+            memo=memo,
+            chart="morning",
         )
     ]
     days_with = sum(1 for v in morning if v is not None)

@@ -1,7 +1,10 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Case, Count, F, IntegerField, Max, Sum, Value, When, Window
 from django.db.models.functions import Greatest, RowNumber, TruncDate
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Profile
 from accounts.services import profile_for
-from lib.cache import cached_for_user
+from lib.cache import CACHE_SECONDS, cached_for_user, user_key
 from lib.page_cache import one_of, page_cache
 from stretches.progression import LYING_KNEE_TO_CHEST, MORNING
 from tracking import charts, exports, series, trends
@@ -20,6 +23,7 @@ from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import peg_progress_context
 from tracking.plan import catalogue_version, local_midnight
 from tracking.report import report_context
+from tracking.templatetags.chart_markup import day_rows
 from tracking.today import weekly_checkin_due
 
 
@@ -154,20 +158,39 @@ def _range_links(current: series.Range) -> list[dict]:
     ]
 
 
+@contextmanager
+def piece_memo(profile: Profile, name: str, result: trends.Trends) -> Iterator[charts.PieceMemo]:
+    """The chart points and table rows of the days before today, as the last view of the
+    same range drew them (``charts.PieceMemo``), kept again if this view drew new ones.
+
+    After a session is logged only today's pieces are drawn anew. Each piece is a pure
+    function of its key, so the entry cannot be stale; it lives under the history version
+    (a change to the days before today starts a fresh one) and the local day.
+    """
+    key = user_key(profile, name, extra=(result.range.value,), history=True, today=result.today)
+    memo = charts.PieceMemo(result.today, cache.get(key) or {})
+    yield memo
+    if memo.added:
+        cache.set(key, memo.pieces, CACHE_SECONDS)
+
+
 def progress_parts(profile: Profile, range_: series.Range) -> tuple[trends.Trends, str]:
     """The trends and the rendered charts fragment.
 
     Not cached on its own: the page cache (``@page_cache`` below) keeps the whole page
     and the htmx fragment under the same data version, so a copy here would only be
-    written (pickled and sent to the cache) on every first view, never read.
+    written (pickled and sent to the cache) on every first view, never read. The points
+    and rows of the days before today are (``piece_memo``).
     """
     result = trends_for(profile.user, profile, range_)
-    context = {
-        "trends": result,
-        "range_links": _range_links(range_),
-        "pain_chart": charts.pain_chart(result.days),
-        "morning_chart": charts.morning_chart(result.days),
-    }
+    with piece_memo(profile, "progress-pieces-v1", result) as memo:
+        context = {
+            "trends": result,
+            "range_links": _range_links(range_),
+            "pain_chart": charts.pain_chart(result.days, memo=memo),
+            "morning_chart": charts.morning_chart(result.days, memo=memo),
+            "day_rows_html": day_rows(result.days, result.words.rolling, memo),
+        }
     return result, render_to_string("tracking/progress.html#charts", context)
 
 

@@ -22,13 +22,15 @@ from tracking.plan import catalogue_version
 def report_context(user, profile: Profile, range_: series.Range) -> dict:
     """Verdict, chart, weeks, adherence, screenings with clearances, stop signals and PEG-3."""
     # Imported here: progress_views imports this module for its report view.
-    from tracking.progress_views import trends_for
+    from tracking.progress_views import piece_memo, trends_for
 
     result = trends_for(user, profile, range_)
+    with piece_memo(profile, "report-pieces-v1", result) as memo:
+        pain_chart = charts.pain_chart(result.days, key="report-pain", memo=memo)
     return {
         "profile": profile,
         "trends": result,
-        "pain_chart": charts.pain_chart(result.days, key="report-pain"),
+        "pain_chart": pain_chart,
         "safety_sections": _safety_sections(user, profile),
         "week": programme_week(result.start, result.today) if result.start else None,
         "ranges": list(series.Range),

@@ -14,70 +14,35 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from lib.text import escape
-from tracking.charts import Chart, Series, long_date
+from tracking.charts import Chart, PieceMemo, long_date, row_key
+from tracking.charts import plain_number as _n
 from tracking.presentation import DASH
 
 register = template.Library()
 
 
-def _n(value) -> str:
-    # What {{ value }} prints inside {% localize off %}: str() of the number.
-    return "" if value is None else str(value)
-
-
 @register.filter
-def markers(series: Series) -> SafeString:
-    """The markers of a series that is not focusable: each reads its <title> on hover."""
-    radius = _n(series.style.marker_radius)
-    return mark_safe(
-        "".join(
-            f'<circle cx="{_n(p.x)}" cy="{_n(p.y)}" r="{radius}"><title>{escape(p.label)}</title>'
-            "</circle>"
-            for p in series.points
-        )
-    )
-
-
-@register.filter
-def focus_points(series: Series, chart: Chart) -> SafeString:
-    """Focusable points: the drawn dot, the larger invisible target and the readout."""
-    radius, hit, tip_height = (
-        _n(series.style.marker_radius),
-        _n(chart.hit_radius),
-        _n(chart.tip_height),
-    )
-    parts = []
-    for p in series.points:
-        x, y, tip = _n(p.x), _n(p.y), p.tip
-        tip_x, tip_y, width, text = (
-            (_n(tip.x), _n(tip.y), _n(tip.width), escape(tip.text)) if tip else ("",) * 4
-        )
-        parts.append(
-            f'<g class="chart-point"><circle class="chart-dot" cx="{x}" cy="{y}" r="{radius}" '
-            f'aria-hidden="true"/><circle class="chart-focusable" cx="{x}" cy="{y}" r="{hit}" '
-            f'fill="transparent" stroke="none" tabindex="0" role="img" '
-            f'aria-label="{escape(p.label)}"/><g class="chart-tip" aria-hidden="true" '
-            f'transform="translate({tip_x} {tip_y})"><rect width="{width}" '
-            f'height="{tip_height}" rx="4" fill="#1b2629" stroke="none"/><text x="6" y="14" '
-            f'font-size="11" fill="#ffffff" stroke="none">{text}</text></g></g>'
-        )
-    return mark_safe("".join(parts))
-
-
-@register.filter
-def day_rows(days, rolling_label: str) -> SafeString:
-    """The daily table's rows, newest first."""
+def day_rows(days, rolling_label: str, memo: PieceMemo | None = None) -> SafeString:
+    """The daily table's rows, newest first; with a ``memo``, the rows of the days before
+    today come from it when they are there (a row is a pure function of ``row_key`` and
+    the label), and are kept in it when they are not."""
     labels = ("Mean before", "Mean after", escape(f"{rolling_label} mean before"), "Morning before")
     rows = []
     for row in reversed(days):
-        cells = "".join(
-            f'<td data-label="{label}">{escape(cell)}</td>'
-            for label, cell in zip(labels, row.cells, strict=True)
-        )
-        rows.append(
-            f'<tr><th scope="row">{long_date(row.day)}</th>'
-            f'<td data-label="Sessions">{row.sessions}</td>{cells}</tr>'
-        )
+        key = ("table-row", rolling_label, row_key(row)) if memo is not None else None
+        markup = memo.get(key) if key is not None else None
+        if markup is None:
+            cells = "".join(
+                f'<td data-label="{label}">{escape(cell)}</td>'
+                for label, cell in zip(labels, row.cells, strict=True)
+            )
+            markup = (
+                f'<tr><th scope="row">{long_date(row.day)}</th>'
+                f'<td data-label="Sessions">{row.sessions}</td>{cells}</tr>'
+            )
+            if key is not None:
+                memo.put(key, markup, row.day)
+        rows.append(markup)
     return mark_safe("\n        ".join(rows))
 
 
@@ -189,9 +154,9 @@ def _plot(chart: Chart) -> str:
             f'fill="{escape(_fill(style))}">'
         )
         if series.focusable:
-            focusable.append(f"{group}{focus_points(series, chart)}</g>")
+            focusable.append(f"{group}{series.markup}</g>")
         elif style.marker:
-            plain.append(f"{group}{markers(series)}</g>")
+            plain.append(f"{group}{series.markup}</g>")
     font = _n(chart.font_size)
     return (
         '<div class="chart-scroll">'
