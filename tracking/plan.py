@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db.models import Count, Max, Sum
 from django.db.models.functions import Greatest, TruncDate
@@ -87,13 +88,31 @@ class ItemToday:
         return self.done_today >= self.item.times
 
 
+class TodaySession(NamedTuple):
+    """One of today's sessions, as the plan keeps it: what the counts, the daily cap and
+    "Done today" read, and no more. The plan is pickled into the shared cache and read
+    back on every log POST, and a person may log dozens of sessions in a day: a tuple is
+    several times cheaper to read, pickle and unpickle than a model instance."""
+
+    pk: int
+    performed_at: datetime
+    exercise: Exercise
+    pain_before: int
+    pain_after: int
+
+    # The columns read for it, in its order.
+    FIELDS = ("id", "performed_at", "exercise_id", "pain_before", "pain_after")
+
+
 @dataclass
 class TodayPlan:
     prescription: Prescription
     items: list[ItemToday]
     today: date
-    todays_sessions: list
-    last_session: object | None
+    todays_sessions: list[TodaySession]
+    # The last session before today (a Session, from the history cache: the lasting-pain
+    # question asks about it and may add a stop signal to it), or today's newest.
+    last_session: Session | TodaySession | None
     last_session_day: date | None = None
 
     @property
@@ -192,7 +211,7 @@ def build_plan(profile: Profile) -> TodayPlan:
     fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
     return cached_for_user(
         profile,
-        "plan-v4",
+        "plan-v5",
         lambda: _compute_plan(profile, catalogue, today, fingerprint),
         extra=(fingerprint,),
         today=today,
@@ -285,16 +304,18 @@ def _compute_plan(
     # Today's sessions, newest first: one query whether or not there is one yet, so the
     # page costs the same on every day.
     midnight = local_midnight(today, tz)
-    todays = list(
-        Session.objects.filter(
+    # Only what the plan and "Done today" read, as light rows: with the exercise from the
+    # catalogue already here (no join that would drag its text along per row).
+    todays = [
+        TodaySession(pk, performed_at, by_id[exercise_id], before, after)
+        for pk, performed_at, exercise_id, before, after in Session.objects.filter(
             user_id=profile.user_id,
             performed_at__gte=midnight,
             performed_at__lt=local_midnight(today + timedelta(days=1), tz),
-        ).order_by("-performed_at", "-id")
-    )
-    for row in todays:
-        # The catalogue is already here: no join that would drag its text along per row.
-        row.exercise = by_id[row.exercise_id]
+        )
+        .order_by("-performed_at", "-id")
+        .values_list(*TodaySession.FIELDS)
+    ]
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.
     for row in todays if today >= start else ():

@@ -13,7 +13,8 @@ from django.template import engines
 from django.utils import timezone
 
 from tests.conftest import exercise, make_session, make_user
-from tracking.plan import build_plan
+from tracking.models import Session
+from tracking.plan import TodaySession, build_plan
 
 # The loop /today/ had before tracking/templatetags/today_rows.py, whitespace and all.
 TEMPLATE_LOOP = """<ul>
@@ -79,3 +80,32 @@ def test_the_pages_list_is_the_template_loops_for_the_plans_sessions(client):
             with timezone.override(zoneinfo.ZoneInfo("Europe/Paris")):
                 assert shown == render(TEMPLATE_LOOP, plan.todays_sessions)
             assert "Knee &lt;to&gt; chest &amp; &quot;friends&quot; &#x27;n&#x27; more" in shown
+
+
+@pytest.mark.django_db
+def test_todays_sessions_are_light_rows_and_the_lasting_pain_question_uses_a_full_session(client):
+    """The plan keeps today's sessions as TodaySession rows; the lasting-pain question
+    (which adds a stop signal to the session it asks about) is only ever asked about the
+    last session before today, a full Session."""
+    noon = datetime(2025, 6, 10, 12, 0, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    with time_machine.travel(noon - timedelta(days=1), tick=False):
+        user = make_user(start=noon.date() - timedelta(days=3))
+        yesterday = make_session(user)
+    with time_machine.travel(noon, tick=False):
+        profile = type(user).objects.get(pk=user.pk).profile
+        plan = build_plan(profile)
+        assert plan.asks_lasting_pain and plan.todays_sessions == []
+        assert isinstance(plan.last_session, Session) and plan.last_session.pk == yesterday.pk
+        first = make_session(user, pain_before=2, pain_after=1)
+        second = make_session(user, performed_at=noon + timedelta(seconds=1))
+        plan = build_plan(type(user).objects.get(pk=user.pk).profile)
+        assert plan.todays_sessions == [
+            TodaySession(second.pk, second.performed_at, exercise(), 5, 4),
+            TodaySession(first.pk, first.performed_at, exercise(), 2, 1),
+        ]
+        assert plan.last_session == plan.todays_sessions[0] and not plan.asks_lasting_pain
+        # A "yes" sent after today's first session (an old tab) asks nothing and stamps
+        # nothing: the question is not due.
+        client.force_login(user)
+        assert client.post("/today/lasting-pain/", {"lasting": "yes"}).url == "/today/"
+        assert not Session.objects.filter(user=user, has_stop_signal=True).exists()
