@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import time_format
 from django.utils.safestring import SafeString, mark_safe
 
 from lib.text import escape
@@ -18,9 +17,10 @@ from lib.text import escape
 register = template.Library()
 
 
-def done_row(session) -> str:
+def done_row(session, tz) -> str:
     """One session of the list, with the whitespace the template loop put around it."""
-    at = time_format(timezone.localtime(session.performed_at), "H:i")
+    local = session.performed_at.astimezone(tz)
+    at = f"{local.hour:02d}:{local.minute:02d}"  # the template's time:"H:i"
     before, after = session.pain_before, session.pain_after
     return (
         f"\n        <li>{at} · {escape(session.exercise.name)} · "
@@ -32,4 +32,5 @@ def done_row(session) -> str:
 @register.filter
 def done_rows(sessions) -> SafeString:
     """Today's sessions as the list's items, newest first (the plan's order)."""
-    return mark_safe("".join(done_row(session) for session in sessions))
+    tz = timezone.get_current_timezone()  # as the template's time filter converts
+    return mark_safe("".join(done_row(session, tz) for session in sessions))
