@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 # Hard caps that no rule, setting, form or admin edit may break (SPEC 1.3).
 MAX_HOLD_SECONDS = 60
@@ -147,9 +148,12 @@ def sessions_per_week(phase: Phase, stage: Stage = Stage.FOUNDATION) -> tuple[in
     return per_day * 7, per_day * 7
 
 
-@dataclass(frozen=True)
-class DayFacts:
-    """One local day with at least one session, summed by the database."""
+class DayFacts(NamedTuple):
+    """One local day with at least one session, summed by the database.
+
+    A named tuple (immutable, like the frozen dataclass it was): a plan builds one per day
+    of the programme on every fresh plan, a year of them after every logged session, and
+    a tuple is made three times faster."""
 
     day: date
     sessions: int

@@ -325,7 +325,7 @@ def _compute_plan(
         _add_day(per_day, today, 1, lying, before, after, before, max(before, after))
         per_exercise_day[slug, today] = per_exercise_day.get((slug, today), 0) + 1
     days = [
-        DayFacts(day=day, sessions=n, lying_sessions=lying, before_total=before, before_max=top)
+        DayFacts(day, n, lying, before, top)  # day, sessions, lying, before total, max
         for day, (n, lying, before, _, top, _) in per_day.items()
     ]
     stats = [
