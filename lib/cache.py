@@ -107,9 +107,9 @@ def data_changed(user, *, today_only: bool = False) -> None:
             [*params, user.pk],
         )
         row = cursor.fetchone()
-    # The version travels with the cached user: retire it, or the next request would
-    # still see the old one (and with it the old gate decision).
-    user_changed(user.pk)
+    # The versions travel with the cached user: retire its copy of them, or the next
+    # request would still see the old ones (and with them the old gate decision).
+    versions_changed(user.pk)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
     if loaded is not None and row is not None:
@@ -130,24 +130,114 @@ def _keys(kind: str, ident) -> tuple[str, str]:
     return f"{kind}-generation:{ident}", f"{kind}:{ident}"
 
 
-def cached_user[T](user_id, load: Callable[[], T | None]) -> T | None:
+def cached_user[T](
+    user_id,
+    load: Callable[[], T | None],
+    load_versions: Callable[[], tuple[int, int] | None],
+    apply_versions: Callable[[T, tuple[int, int]], None],
+) -> T | None:
     """The user (with their profile) for ``user_id``, from the shared cache or ``load()``.
+
+    The profile's data and history versions are kept apart from the user, as
+    ``versions``: every write to a person's records moves them on (``data_changed``), a
+    session logged among them, while the user and the rest of the profile change rarely.
+    So the request after a write reads two numbers again (``load_versions``), not the
+    user; ``apply_versions`` puts them on the user's profile. Both entries follow the
+    generation rule above, and are read in one round trip.
 
     Without a shared cache this is ``load()``: a worker's own memory cannot be told
     that another worker signed the user out or paused them.
     """
-    return cached_shared("user", user_id, load, USER_CACHE_SECONDS)
+    if not settings.CACHE_IS_SHARED:
+        return load()
+    keys = [*_keys("user", user_id), *_keys("versions", user_id)]
+    try:
+        found = cache.get_many(keys)
+    except Exception:
+        logger.exception("shared cache unavailable: reading the user from the database")
+        return load()
+    user, user_generation = _current(found, "user", user_id)
+    versions, versions_generation = _current(found, "versions", user_id)
+    try:
+        # Made (when missing) before anything is loaded, as the rule above requires.
+        if user is None:
+            user_generation = _generation("user", user_id, user_generation)
+        if versions is None:
+            versions_generation = _generation("versions", user_id, versions_generation)
+    except Exception:
+        logger.exception("shared cache unavailable: reading the user from the database")
+        return load()
+    if user is None:
+        user = load()
+        if user is None:
+            return None
+        _keep("user", user_id, user_generation, user, USER_CACHE_SECONDS)
+        profile = getattr(user, "profile", None)
+        loaded = (profile.data_version, profile.history_version) if profile else None
+        if versions is None:
+            versions = loaded
+            if loaded is not None:
+                _keep("versions", user_id, versions_generation, loaded, USER_CACHE_SECONDS)
+        elif loaded is not None:
+            # Versions only ever grow: a write that committed between the two reads wins.
+            versions = (max(versions[0], loaded[0]), max(versions[1], loaded[1]))
+    elif versions is None:
+        versions = load_versions()
+        if versions is not None:
+            _keep("versions", user_id, versions_generation, versions, USER_CACHE_SECONDS)
+    if versions is not None:
+        apply_versions(user, versions)
+    return user
+
+
+def _current(found: dict, kind: str, ident) -> tuple[object | None, str | None]:
+    """The value ``found`` holds for ``kind`` while its generation is current, else None;
+    and that generation (None when there is none yet)."""
+    generation_key, value_key = _keys(kind, ident)
+    generation, entry = found.get(generation_key), found.get(value_key)
+    if generation is not None and entry is not None and entry[0] == generation:
+        return entry[1], generation
+    return None, generation
+
+
+def _generation(kind: str, ident, found: str | None) -> str | None:
+    """The generation read (``found``), or, when there was none, one made now (or the
+    one another worker made first). Called before loading."""
+    if found is not None:
+        return found
+    generation_key, _ = _keys(kind, ident)
+    generation = secrets.token_hex(8)
+    if not cache.add(generation_key, generation, timeout=None):
+        generation = cache.get(generation_key)
+    return generation
+
+
+def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None:
+    """Keep ``value``, loaded after ``generation`` was read, under it."""
+    if generation is None:
+        return
+    try:
+        cache.set(_keys(kind, ident)[1], (generation, value), timeout)
+    except Exception:
+        logger.exception("could not cache the %s", kind)
 
 
 def user_changed(user_id) -> None:
-    """Retire the cached user now and again once the write commits.
+    """Retire the cached user (and its versions) now and again once the write commits.
 
-    Called by ``data_changed`` and on every save or delete of a user or profile
-    (accounts.signals). The first retirement happens inside the caller's transaction, so
-    if the cache cannot be reached the write fails rather than leave a stale user behind;
-    the second, after the commit, defeats a worker that loaded the old row in between.
+    Called on every save or delete of a user or profile (accounts.signals). The first
+    retirement happens inside the caller's transaction, so if the cache cannot be
+    reached the write fails rather than leave a stale user behind; the second, after the
+    commit, defeats a worker that loaded the old row in between.
     """
     retire("user", user_id)
+    retire("versions", user_id)
+
+
+def versions_changed(user_id) -> None:
+    """Retire the cached data and history versions of the user (``data_changed``), as
+    ``user_changed`` retires the user: now and again after the commit."""
+    retire("versions", user_id)
 
 
 def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:
@@ -156,25 +246,18 @@ def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: in
     shared cache, always ``load()``."""
     if not settings.CACHE_IS_SHARED:
         return load()
-    generation_key, value_key = _keys(kind, ident)
     try:
-        found = cache.get_many([generation_key, value_key])
-        generation, entry = found.get(generation_key), found.get(value_key)
-        if generation is not None and entry is not None and entry[0] == generation:
-            return entry[1]
-        if generation is None:
-            generation = secrets.token_hex(8)
-            if not cache.add(generation_key, generation, timeout=None):
-                generation = cache.get(generation_key)
+        found = cache.get_many(list(_keys(kind, ident)))
+        value, generation = _current(found, kind, ident)
+        if value is not None:
+            return value
+        generation = _generation(kind, ident, generation)
     except Exception:
         logger.exception("shared cache unavailable: reading the %s from the database", kind)
         return load()
     value = load()
-    if value is not None and generation is not None:
-        try:
-            cache.set(value_key, (generation, value), timeout)
-        except Exception:
-            logger.exception("could not cache the %s", kind)
+    if value is not None:
+        _keep(kind, ident, generation, value, timeout)
     return value
 
 

@@ -30,14 +30,26 @@ pytestmark = [
 ]
 
 
-def generation(user) -> str | None:
-    return cache.get(f"user-generation:{user.pk}")
+def generation(user, kind: str = "user") -> str | None:
+    return cache.get(f"{kind}-generation:{user.pk}")
 
 
-def warm(client: Client, user) -> str:
+def serve(user_id):
+    """The user as the next request reads it (accounts.backends), active or not."""
+    backend = ProfileModelBackend
+    return cached_user(
+        user_id,
+        lambda: backend._load(user_id),
+        lambda: backend._versions(user_id),
+        backend._apply_versions,
+    )
+
+
+def warm(client: Client, user) -> tuple[str, str]:
     assert client.get("/healthz").status_code == 200
     assert cache.get(f"user:{user.pk}") is not None
-    return generation(user)
+    assert cache.get(f"versions:{user.pk}") is not None
+    return generation(user), generation(user, "versions")
 
 
 @pytest.fixture
@@ -74,22 +86,33 @@ def _with(obj, **fields):
     return obj
 
 
+# Writes to a person's records (data_changed) retire the versions kept beside the user;
+# saves of the user or the profile retire both.
+RECORDS, ACCOUNT = ("versions",), ("user", "versions")
+
+
 @pytest.mark.parametrize(
-    "write",
+    "write,retired",
     [
-        pytest.param(lambda u: data_changed(u), id="data_changed"),
+        pytest.param(lambda u: data_changed(u), RECORDS, id="data_changed"),
         pytest.param(
             lambda u: save_profile(_with(u.profile, time_zone="Europe/Paris"), ["time_zone"]),
+            ACCOUNT,
             id="save_profile",
         ),
         pytest.param(
             lambda u: _with(Profile.objects.get(user=u), verified_email="x@example.com").save(),
+            ACCOUNT,
             id="profile.save",
         ),
-        pytest.param(lambda u: (u.set_password("another-pass-98"), u.save()), id="set_password"),
-        pytest.param(lambda u: (_with(u, is_active=False), u.save()), id="user.save"),
         pytest.param(
-            lambda u: tracking_services.delete_session(session=make_session(u)), id="delete"
+            lambda u: (u.set_password("another-pass-98"), u.save()), ACCOUNT, id="set_password"
+        ),
+        pytest.param(lambda u: (_with(u, is_active=False), u.save()), ACCOUNT, id="user.save"),
+        pytest.param(
+            lambda u: tracking_services.delete_session(session=make_session(u)),
+            RECORDS,
+            id="delete",
         ),
         pytest.param(
             lambda u: safety.record_screening(
@@ -101,23 +124,49 @@ def _with(obj, **fields):
                 triggers=(),
                 reason="due",
             ),
+            RECORDS,
             id="record_screening",
         ),
     ],
 )
-def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write):
-    before = warm(browser, member)
+def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write, retired):
+    before = dict(zip(("user", "versions"), warm(browser, member), strict=True))
 
     write(get_user_model().objects.select_related("profile").get(pk=member.pk))
 
-    assert generation(member) != before
-    assert cache.get(f"user:{member.pk}") is None
+    for kind in retired:
+        assert generation(member, kind) != before[kind]
+        assert cache.get(f"{kind}:{member.pk}") is None
     fresh = get_user_model().objects.select_related("profile").get(pk=member.pk)
-    served = cached_user(member.pk, lambda: ProfileModelBackend._load(member.pk))
+    served = serve(member.pk)
     assert served.password == fresh.password
     assert served.is_active == fresh.is_active
     assert served.profile.data_version == fresh.profile.data_version
+    assert served.profile.history_version == fresh.profile.history_version
     assert served.profile.time_zone == fresh.profile.time_zone
+
+
+def test_after_a_logged_session_the_next_request_reads_only_the_versions_again(
+    browser, member, django_assert_num_queries
+):
+    """The user stays cached through a write to the person's records; the two numbers
+    every cached page is keyed by are read again, so the new session shows at once."""
+    warm(browser, member)
+    user_entry = cache.get(f"user:{member.pk}")
+    browser.post("/today/lasting-pain/", {"lasting": "no"})
+    logged = browser.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+    assert logged.headers["HX-Trigger"] == "session-logged"
+    assert cache.get(f"user:{member.pk}") == user_entry  # the same copy, still current
+
+    # /healthz's own probe and the versions: nothing else from the database.
+    with django_assert_num_queries(2):
+        assert browser.get("/healthz").status_code == 200
+    served = serve(member.pk)
+    stored = Profile.objects.get(user=member)
+    assert (served.profile.data_version, served.profile.history_version) == (
+        stored.data_version,
+        stored.history_version,
+    )
 
 
 def test_a_stop_signal_logged_through_the_form_pauses_the_next_request(browser, member):
@@ -156,9 +205,37 @@ def test_a_worker_that_read_the_old_row_cannot_put_it_back(member):
         data_changed(member)  # another worker's write lands while this one loads
         return stale
 
-    assert cached_user(member.pk, load_then_someone_writes) is stale
-    served = cached_user(member.pk, lambda: ProfileModelBackend._load(member.pk))
+    backend = ProfileModelBackend
+    first = cached_user(
+        member.pk, load_then_someone_writes, lambda: backend._versions(member.pk),
+        backend._apply_versions,
+    )  # fmt: skip
+    assert first is stale
+    served = serve(member.pk)
     assert served.profile.data_version == stale.profile.data_version + 1
+
+
+@pytest.mark.parametrize("evicted", [False, True], ids=["retired", "generation-evicted"])
+def test_a_worker_that_read_old_versions_cannot_put_them_back(browser, member, evicted):
+    """The same race for the versions alone: read, then another worker's write lands.
+    Also when Redis had dropped the generation: one is made before the read, never after."""
+    warm(browser, member)
+    data_changed(member)  # the versions must be read again by the next request
+    if evicted:
+        cache.delete(f"versions-generation:{member.pk}")
+    old = ProfileModelBackend._versions(member.pk)
+
+    def read_then_someone_writes():
+        data_changed(member)
+        return old
+
+    backend = ProfileModelBackend
+    cached_user(
+        member.pk, lambda: backend._load(member.pk), read_then_someone_writes,
+        backend._apply_versions,
+    )  # fmt: skip
+    stored = Profile.objects.get(user=member)
+    assert serve(member.pk).profile.data_version == stored.data_version == old[0] + 1
 
 
 def test_logout_removes_the_session_from_the_shared_cache(browser, member):
@@ -193,6 +270,6 @@ def test_without_a_shared_cache_nothing_revocable_is_cached(settings, member):
     settings.CACHE_IS_SHARED = False
     calls = []
     for _ in range(2):
-        cached_user(member.pk, lambda: calls.append(1) or member)
+        cached_user(member.pk, lambda: calls.append(1) or member, lambda: (0, 0), print)
     assert len(calls) == 2
     assert cache.get(f"user:{member.pk}") is None
