@@ -11,6 +11,7 @@ setbacks and gaps step it down again.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -319,7 +320,24 @@ def stage_history(
 
     Each day is judged on the days before it, so a day's plan does not change under the
     user's feet: a setback steps the stage down from the next day.
+
+    A pure function of its arguments (and this module's constants), remembered per
+    process for the last 128 calls: every log POST builds a fresh plan, and a session
+    logged today changes none of them after the day's first lying session, so the walk
+    over a year of days would give the same answer again. The key is every argument, whole
+    (today's lying day and setbacks included, though the walk reads only the days before).
     """
+    return _stage_history(start, today, frozenset(lying_days), tuple(setbacks), worsening)
+
+
+@functools.lru_cache(maxsize=128)
+def _stage_history(
+    start: date,
+    today: date,
+    lying_days: frozenset[date],
+    setbacks: tuple[Setback, ...],
+    worsening: bool,
+) -> StageHistory:
     per_day: Counter[date] = Counter(s.day for s in setbacks)
     latest_setback: dict[date, Setback] = {}
     for setback in setbacks:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stretches import progression
 from stretches.progression import (
     DOUBLE_LEG,
     MAX_ACUTE_SESSIONS_PER_DAY,
@@ -26,6 +27,7 @@ from stretches.progression import (
     prescription_for,
     programme_rules,
     sessions_per_week,
+    stage_history,
 )
 
 START = date(2026, 3, 2)
@@ -257,3 +259,31 @@ def test_a_user_with_no_sessions_is_at_foundation(today, phase):
 def test_the_stage_never_runs_ahead_of_the_calendar(days, backs, today):
     p = plan(today, days, backs)
     assert p.stage <= p.calendar_stage
+
+
+@given(facts, setbacks, st.integers(0, 70), st.booleans(), st.lists(st.integers(0, 70), max_size=4))
+def test_the_remembered_stage_history_is_always_the_walk_itself(
+    days, backs, today, worsening, added
+):
+    """stage_history remembers its answers per process (a fresh plan after every logged
+    session): asked again, after other arguments, with the caller's set changed since the
+    first call or the other "worsening", the answer is the walk's own for those arguments."""
+    walk = progression._stage_history.__wrapped__
+    lying = {f.day for f in days if f.lying_sessions}
+    first_lying = frozenset(lying)
+
+    def asked(worse: bool):
+        return stage_history(
+            start=START, today=day(today), lying_days=lying, setbacks=backs, worsening=worse
+        )
+
+    first = asked(worsening)
+    assert first == walk(START, day(today), first_lying, tuple(backs), worsening)
+    for n in added:
+        lying.add(day(n))  # the caller's set changes: what was remembered cannot
+        for worse in (worsening, not worsening):
+            assert asked(worse) == walk(START, day(today), frozenset(lying), tuple(backs), worse)
+    lying.clear()
+    lying.update(first_lying)
+    assert asked(worsening) == first
+    assert asked(not worsening) == walk(START, day(today), first_lying, tuple(backs), not worsening)
