@@ -107,8 +107,8 @@ def data_changed(user, *, today_only: bool = False) -> None:
             [*params, user.pk],
         )
         row = cursor.fetchone()
-    # The versions travel with the cached user: retire its copy of them, or the next
-    # request would still see the old ones (and with them the old gate decision).
+    # The versions travel beside the cached user: retire them, or the next request would
+    # still see the old ones (and with them the old gate decision).
     versions_changed(user.pk)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
@@ -126,8 +126,14 @@ def data_changed(user, *, today_only: bool = False) -> None:
 # replaces the generation after its commit, and the old entry no longer matches.
 
 
+# The cached user is kept as "account" (the release before this one kept it, versions
+# included, as "user"); its generation keeps its name, "user-generation", so that a write
+# by a worker of either release retires the user for both (see ``data_changed``).
+VALUE_NAMES = {"user": "account"}
+
+
 def _keys(kind: str, ident) -> tuple[str, str]:
-    return f"{kind}-generation:{ident}", f"{kind}:{ident}"
+    return f"{kind}-generation:{ident}", f"{VALUE_NAMES.get(kind, kind)}:{ident}"
 
 
 def cached_user[T](
@@ -223,21 +229,31 @@ def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None
 
 
 def user_changed(user_id) -> None:
-    """Retire the cached user (and its versions) now and again once the write commits.
+    """Retire the cached user now and again once the write commits.
 
     Called on every save or delete of a user or profile (accounts.signals). The first
     retirement happens inside the caller's transaction, so if the cache cannot be
     reached the write fails rather than leave a stale user behind; the second, after the
-    commit, defeats a worker that loaded the old row in between.
+    commit, defeats a worker that loaded the old row in between. The versions kept
+    beside the user are retired too: a profile saved whole writes them as well.
     """
-    retire("user", user_id)
+    retire("user", user_id, also=(LEGACY_USER.format(user_id),))
     retire("versions", user_id)
 
 
 def versions_changed(user_id) -> None:
     """Retire the cached data and history versions of the user (``data_changed``), as
-    ``user_changed`` retires the user: now and again after the commit."""
-    retire("versions", user_id)
+    ``user_changed`` retires the user: now and again after the commit.
+
+    While workers of the release before this one may still be serving (a rolling deploy),
+    their copy of the user, which carries the versions, goes too (``LEGACY_USER``): they
+    read it again from the database. Their own writes replace "user-generation", which
+    retires this release's copy of the user as well.
+    """
+    retire("versions", user_id, also=(LEGACY_USER.format(user_id),))
+
+
+LEGACY_USER = "user:{}"
 
 
 def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:
@@ -261,24 +277,24 @@ def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: in
     return value
 
 
-def retire(kind: str, ident) -> None:
+def retire(kind: str, ident, *, also: tuple[str, ...] = ()) -> None:
     """Retire what ``cached_shared`` keeps under ``kind`` and ``ident`` in every worker:
     now (inside the caller's transaction: if the cache cannot be reached, the write
-    fails) and again after the commit."""
+    fails) and again after the commit. The keys in ``also`` are deleted with it."""
     if not settings.CACHE_IS_SHARED:
         return
-    _new_generation(kind, ident)
-    transaction.on_commit(lambda: _new_generation(kind, ident, quiet=True))
+    _new_generation(kind, ident, also)
+    transaction.on_commit(lambda: _new_generation(kind, ident, also, quiet=True))
 
 
-def _new_generation(kind: str, ident, *, quiet: bool = False) -> None:
+def _new_generation(kind: str, ident, also: tuple[str, ...] = (), *, quiet: bool = False) -> None:
     generation_key, value_key = _keys(kind, ident)
     try:
         if hasattr(cache, "set_and_delete"):  # lib.redis_cache: one round trip
-            cache.set_and_delete(generation_key, secrets.token_hex(8), value_key)
+            cache.set_and_delete(generation_key, secrets.token_hex(8), value_key, *also)
         else:
             cache.set(generation_key, secrets.token_hex(8), timeout=None)
-            cache.delete(value_key)
+            cache.delete_many([value_key, *also])
     except Exception:
         if not quiet:
             raise

@@ -12,13 +12,14 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.models import F
 from django.test import Client
 
 from accounts.backends import ProfileModelBackend
 from accounts.cached_sessions import KEY_PREFIX as SESSION_PREFIX
 from accounts.models import Profile
 from accounts.services import erase_account, save_profile
-from lib.cache import cached_user, data_changed
+from lib.cache import VALUE_NAMES, cached_user, data_changed
 from stretches import safety
 from stretches.screening import Answer, Verdict
 from tests.factories import PASSWORD, all_no, make_session, make_user, session_post
@@ -47,7 +48,7 @@ def serve(user_id):
 
 def warm(client: Client, user) -> tuple[str, str]:
     assert client.get("/healthz").status_code == 200
-    assert cache.get(f"user:{user.pk}") is not None
+    assert cache.get(f"account:{user.pk}") is not None
     assert cache.get(f"versions:{user.pk}") is not None
     return generation(user), generation(user, "versions")
 
@@ -136,7 +137,7 @@ def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write,
 
     for kind in retired:
         assert generation(member, kind) != before[kind]
-        assert cache.get(f"{kind}:{member.pk}") is None
+        assert cache.get(f"{VALUE_NAMES.get(kind, kind)}:{member.pk}") is None
     fresh = get_user_model().objects.select_related("profile").get(pk=member.pk)
     served = serve(member.pk)
     assert served.password == fresh.password
@@ -152,11 +153,11 @@ def test_after_a_logged_session_the_next_request_reads_only_the_versions_again(
     """The user stays cached through a write to the person's records; the two numbers
     every cached page is keyed by are read again, so the new session shows at once."""
     warm(browser, member)
-    user_entry = cache.get(f"user:{member.pk}")
+    user_entry = cache.get(f"account:{member.pk}")
     browser.post("/today/lasting-pain/", {"lasting": "no"})
     logged = browser.post("/today/log/", session_post(), headers={"HX-Request": "true"})
     assert logged.headers["HX-Trigger"] == "session-logged"
-    assert cache.get(f"user:{member.pk}") == user_entry  # the same copy, still current
+    assert cache.get(f"account:{member.pk}") == user_entry  # the same copy, still current
 
     # /healthz's own probe and the versions: nothing else from the database.
     with django_assert_num_queries(2):
@@ -272,4 +273,22 @@ def test_without_a_shared_cache_nothing_revocable_is_cached(settings, member):
     for _ in range(2):
         cached_user(member.pk, lambda: calls.append(1) or member, lambda: (0, 0), print)
     assert len(calls) == 2
+    assert cache.get(f"account:{member.pk}") is None
+
+
+def test_a_write_by_a_worker_of_the_release_before_is_seen(browser, member):
+    """A rolling deploy: the release before kept the user, versions included, as "user"
+    and retired it by replacing "user-generation". Its writes still retire this
+    release's copy, and this release's writes retire its copy."""
+    warm(browser, member)
+    # An old worker's data_changed: versions moved on in the row, the old-style retire.
+    Profile.objects.filter(user=member).update(data_version=F("data_version") + 5)
+    cache.set(f"user-generation:{member.pk}", "old-release-write", timeout=None)
+    cache.delete(f"user:{member.pk}")
+    stored = Profile.objects.get(user=member)
+    assert serve(member.pk).profile.data_version == stored.data_version
+
+    # This release's write removes the old release's copy, which carries old versions.
+    cache.set(f"user:{member.pk}", (generation(member), member))
+    data_changed(member)
     assert cache.get(f"user:{member.pk}") is None

@@ -212,7 +212,8 @@ def signed_in_everywhere(gunicorn: Server, member, *, same_session: bool) -> lis
         status, location, text = browser.request("GET", "/today/")
         assert status == 200, (status, location, gunicorn.log.read_text()[-3000:])
     # Both workers now read this user and these sessions from the shared cache.
-    assert cache.get(f"user:{member.pk}") is not None
+    assert cache.get(f"account:{member.pk}") is not None
+    assert cache.get(f"versions:{member.pk}") is not None
     for browser in (a, b):
         assert cache.get(SESSION_PREFIX + browser.cookies[SESSION_COOKIE]) is not None
     return [a, b]
@@ -262,6 +263,25 @@ def test_a_stop_signal_in_one_worker_pauses_the_plan_in_the_other(gunicorn, memb
     assert (status, location) == (302, "/screening/")
 
     assert_sent_to_screening(b)
+
+
+def test_a_session_logged_in_one_worker_shows_at_once_in_the_other(gunicorn, member):
+    """A plain session retires only the versions kept beside the user (lib.cache): the
+    other worker still reads them again, so its progress page counts the new session."""
+
+    def shown(browser) -> str:
+        status, _, text = browser.request("GET", "/progress/")
+        assert status == 200
+        match = re.search(r": (\d+) sessions? on \d+ days?", text)
+        return match.group(1) if match else "0"
+
+    a, b = signed_in_everywhere(gunicorn, member, same_session=False)
+    assert shown(b) == "0"  # and now cached in b's worker, under the old versions
+    a.request("POST", "/today/lasting-pain/", {"lasting": "no"})
+    status, location, _ = a.request("POST", "/today/log/", session_post())
+    assert (status, location) == (302, "/today/")
+
+    assert shown(b) == "1"
 
 
 def test_a_red_flag_in_one_worker_blocks_the_plan_in_the_other(gunicorn, member):
