@@ -9,12 +9,11 @@ every label and text is escaped exactly as the template escaped it.
 from __future__ import annotations
 
 from django import template
-from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from lib.text import escape
-from tracking.charts import Chart, PieceMemo, long_date, row_key
+from tracking.charts import Chart, PieceMemo, long_date, row_key, short_date
 from tracking.charts import plain_number as _n
 from tracking.presentation import DASH
 
@@ -77,7 +76,7 @@ def week_rows(trends, peg=None) -> SafeString:
         rows.append(
             f"<tr{' class="week-current"' if w.in_progress else ''}>"
             f'<th scope="row">Week {w.week} <span class="small muted week-dates">'
-            f"{date_format(w.first_day, 'j M')} – {date_format(w.last_day, 'j M')}{so_far}"
+            f"{short_date(w.first_day)} – {short_date(w.last_day)}{so_far}"
             "</span></th>"
             f'<td data-label="Mean before">{escape(w.before_text)}</td>'
             f'<td data-label="Mean after">{escape(w.after_text)}</td>'
