@@ -114,8 +114,8 @@ def judge(baseline: Fraction, recent: Fraction, recent_max: int, rules=RULES):
 
 def baseline_week(stats: Mapping[date, DayStats], start: date) -> int | None:
     """Programme week 1, or the first week with sessions when week 1 has none."""
-    weeks = sorted({programme_week(start, day) for day in stats})
-    return weeks[0] if weeks else None
+    # Programme weeks only grow with the day: the earliest day's week is the first.
+    return programme_week(start, min(stats)) if stats else None
 
 
 def shown_from(start: date, week: int, rules=RULES) -> date:

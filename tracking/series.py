@@ -149,14 +149,25 @@ def rolling_before(
     mean that the verdict uses. ``None`` when the window holds no session.
     """
     out = {}
+    one_day = timedelta(days=1)
+    previous = None
+    sessions = before = 0
     for day in days:
-        sessions = before = 0
-        for k in range(window):
-            s = stats.get(day - timedelta(days=k))
-            if s is not None:
-                sessions += s.sessions
-                before += s.before_total
+        if previous is not None and day - previous == one_day:
+            # The next day of a run: the window gains this day and loses its oldest.
+            for sign, s in ((1, stats.get(day)), (-1, stats.get(day - window * one_day))):
+                if s is not None:
+                    sessions += sign * s.sessions
+                    before += sign * s.before_total
+        else:
+            sessions = before = 0
+            for k in range(window):
+                s = stats.get(day - k * one_day)
+                if s is not None:
+                    sessions += s.sessions
+                    before += s.before_total
         out[day] = Fraction(before, sessions) if sessions else None
+        previous = day
     return out
 
 
@@ -286,12 +297,16 @@ def weekly_rows(
 
     Days before the programme start count in week 1, as ``programme_week`` says.
     """
+    first_week = programme_week(start, first_day)
+    # Weeks before the first one shown are not summed (a long record's year of days):
+    # programme weeks only grow with the day, so their days all come before this one.
+    shown_from = week_bounds(start, first_week)[0] if first_week > 1 else date.min
     by_week: dict[int, list[DayStats]] = {}
     for day, s in stats.items():
-        if day <= today:
+        if shown_from <= day <= today:
             by_week.setdefault(programme_week(start, day), []).append(s)
     rows = []
-    for week in range(programme_week(start, first_day), programme_week(start, today) + 1):
+    for week in range(first_week, programme_week(start, today) + 1):
         first, last = week_bounds(start, week)
         elapsed = max(0, min(DAYS_PER_WEEK, (today - first).days + 1))
         movement, sleep = checkins.get(week, ("", ""))
