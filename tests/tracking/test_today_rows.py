@@ -1,4 +1,4 @@
-"""/today/'s "Done today" list, built in Python: the same bytes as the template loop gave."""
+"""/today/'s "Done today" list and plan cards in Python: the template loops' very bytes."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ import pytest
 import time_machine
 from django.template import engines
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from stretches.progression import DayFacts, Phase, prescription_for
 from tests.conftest import exercise, make_session, make_user
+from tests.properties import examples
 from tracking.models import Session
-from tracking.plan import TodaySession, build_plan
+from tracking.plan import ItemToday, TodaySession, build_plan
 
 # The loop /today/ had before tracking/templatetags/today_rows.py, whitespace and all.
 TEMPLATE_LOOP = """<ul>
@@ -109,3 +113,72 @@ def test_todays_sessions_are_light_rows_and_the_lasting_pain_question_uses_a_ful
         client.force_login(user)
         assert client.post("/today/lasting-pain/", {"lasting": "yes"}).url == "/today/"
         assert not Session.objects.filter(user=user, has_stop_signal=True).exists()
+
+
+# --- The plan's cards ---------------------------------------------------------------------
+
+CARDS_LOOP = """{% load plurals %}<div class="grid" id="plan-items"{% if oob %} hx-swap-oob="true"{% endif %}>
+{% for entry in plan.items %}
+  <article class="card plan-item" aria-labelledby="item-{{ entry.item.slug }}">
+    <h3 id="item-{{ entry.item.slug }}"><a href="{% url 'stretch-detail' entry.exercise.slug %}">{{ entry.exercise.name }}</a>{% if entry.complete %} <span class="badge badge-ok">done</span>{% endif %}</h3>
+    <ul class="plan-numbers">
+      <li>Hold <strong>{{ entry.item.hold_target }} s</strong>{% if entry.item.hold_min != entry.item.hold_max %} <span class="muted">(range {{ entry.item.hold_min }}-{{ entry.item.hold_max }} s)</span>{% endif %}</li>
+      <li><strong>{{ entry.item.reps }}</strong> {{ entry.item.reps|noun:"rep" }} {{ entry.sides_text }}</li>
+      <li>{{ entry.frequency_text }}</li>
+    </ul>
+    <p class="muted small" data-item-done>{{ entry.done_text }}</p>
+    <p><button type="button" class="button button-secondary" hidden data-timer-start
+        data-slug="{{ entry.item.slug }}" data-name="{{ entry.exercise.name }}"
+        data-hold="{{ entry.item.hold_target }}" data-reps="{{ entry.item.reps }}"
+        data-sides="{{ entry.item.sides|join:',' }}">Start guided timer</button></p>
+  </article>
+{% endfor %}
+</div>"""  # noqa: E501
+CARDS_IN_PYTHON = """{% load today_rows %}<div class="grid" id="plan-items"{% if oob %} hx-swap-oob="true"{% endif %}>
+{{ plan.items|plan_cards }}
+</div>"""  # noqa: E501
+
+
+def cards(source: str, items, oob: bool) -> str:
+    context = {"plan": {"items": items}, "oob": oob}
+    return engines["django"].from_string(source).render(context)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(
+    today=st.integers(0, 120),
+    lying=st.sets(st.integers(0, 120), max_size=80),
+    phase=st.sampled_from(list(Phase)),
+    desk_work=st.booleans(),
+    sciatica_side=st.sampled_from(["", "left", "right"]),
+    worsening=st.booleans(),
+    done=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 30), st.integers(0, 9)), min_size=5),
+    names=st.lists(st.text(max_size=12), min_size=5, max_size=5),
+    oob=st.booleans(),
+)
+def test_the_plan_cards_are_the_template_loops_bytes(
+    today, lying, phase, desk_work, sciatica_side, worsening, done, names, oob
+):
+    start = datetime(2025, 1, 6).date()
+    days = [DayFacts(start + timedelta(days=n), 2, 2, 6, 3) for n in sorted(lying)]
+    prescription = prescription_for(
+        start=start,
+        today=start + timedelta(days=today),
+        phase=phase,
+        days=days,
+        setbacks=[],
+        desk_work=desk_work,
+        sciatica_side=sciatica_side,
+        worsening=worsening,
+    )
+    items = [
+        ItemToday(
+            item=item,
+            exercise=SimpleNamespace(slug=item.slug, name=f"{item.slug} {names[n]} <&'\">"),
+            done_today=done[n][0],
+            done_this_week=done[n][1],
+            all_today=done[n][2],
+        )
+        for n, item in enumerate(prescription.items)
+    ]
+    assert cards(CARDS_IN_PYTHON, items, oob) == cards(CARDS_LOOP, items, oob)

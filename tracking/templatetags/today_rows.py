@@ -1,18 +1,21 @@
-"""The "Done today" list of /today/, built in Python.
+"""The "Done today" list and the plan's cards of /today/, built in Python.
 
-Every log POST answers with this list, and a person who logs often has dozens of sessions
-in it: as a template loop (a time filter, a name and four numbers run through
-localisation per session) it was the largest part of the POST's render. The markup is
-the same, whitespace included, and the name is escaped exactly as the template escaped it.
+Every log POST answers with both, and a person who logs often has dozens of sessions in
+the list: as a template loop (a time filter, a name and four numbers run through
+localisation per session) it was the largest part of the POST's render, and the cards
+(a dozen lookups, a URL and three filters per card) the next. The markup is the same,
+whitespace included, and every text is escaped exactly as the template escaped it.
 """
 
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from lib.text import escape
+from tracking.templatetags.plurals import noun
 
 register = template.Library()
 
@@ -34,3 +37,38 @@ def done_rows(sessions) -> SafeString:
     """Today's sessions as the list's items, newest first (the plan's order)."""
     tz = timezone.get_current_timezone()  # as the template's time filter converts
     return mark_safe("".join(done_row(session, tz) for session in sessions))
+
+
+def plan_card(entry) -> str:
+    """One card of today's plan (a ``tracking.plan.ItemToday``), with the whitespace the
+    template loop put around it."""
+    item, exercise = entry.item, entry.exercise
+    slug, name = escape(item.slug), escape(exercise.name)
+    url = escape(reverse("stretch-detail", args=[exercise.slug]))
+    done = ' <span class="badge badge-ok">done</span>' if entry.complete else ""
+    span = ""
+    if item.hold_min != item.hold_max:
+        span = f' <span class="muted">(range {item.hold_min}-{item.hold_max} s)</span>'
+    sides = ",".join(escape(side) for side in item.sides)
+    return (
+        f'\n  <article class="card plan-item" aria-labelledby="item-{slug}">\n'
+        f'    <h3 id="item-{slug}"><a href="{url}">{name}</a>{done}</h3>\n'
+        '    <ul class="plan-numbers">\n'
+        f"      <li>Hold <strong>{item.hold_target} s</strong>{span}</li>\n"
+        f"      <li><strong>{item.reps}</strong> {escape(noun(item.reps, 'rep'))} "
+        f"{escape(entry.sides_text)}</li>\n"
+        f"      <li>{escape(entry.frequency_text)}</li>\n"
+        "    </ul>\n"
+        f'    <p class="muted small" data-item-done>{escape(entry.done_text)}</p>\n'
+        '    <p><button type="button" class="button button-secondary" hidden data-timer-start\n'
+        f'        data-slug="{slug}" data-name="{name}"\n'
+        f'        data-hold="{item.hold_target}" data-reps="{item.reps}"\n'
+        f'        data-sides="{sides}">Start guided timer</button></p>\n'
+        "  </article>\n"
+    )
+
+
+@register.filter
+def plan_cards(entries) -> SafeString:
+    """Today's plan as its cards, in the plan's order."""
+    return mark_safe("".join(plan_card(entry) for entry in entries))
