@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from lib.page_cache import fingerprint, unmarked
+from lib.page_cache import fingerprint, memoised, unmarked
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +48,43 @@ def cached_for_user[T](
     a value made for the day before would be kept under it).
     """
     key = user_key(profile, name, extra=extra, history=history, today=today)
-    value = cache.get(key)
+    value = cached_get(key)
     if value is None:
         # Kept for many requests: no per-response markers of a page being rendered.
         with unmarked():
             value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+_PREFETCHED = "prefetched-cache-entries"
+_ABSENT = object()
+
+
+def prefetch(keys: list[str]) -> None:
+    """Read these shared-cache entries (``user_key``) in one round trip: the calls that
+    ask for them later in this request (``cached_for_user``, ``cached_get``) take them
+    from here instead of asking one by one. Each key names what it holds (a version is in
+    it), so an entry read a moment earlier is the entry. Nothing is kept past the request."""
+    if not keys:
+        return
+    try:
+        found = cache.get_many(keys)
+    except Exception:
+        logger.exception("shared cache unavailable: entries are read one by one")
+        return
+    store = memoised(_PREFETCHED, dict)
+    for key in keys:
+        store[key] = found.get(key, _ABSENT)
+
+
+def cached_get(key: str):
+    """``cache.get(key)``, or the entry ``prefetch`` read for it (once: a later ask reads
+    again, so an entry stored meanwhile is seen)."""
+    found = memoised(_PREFETCHED, dict).pop(key, None)
+    if found is None:
+        return cache.get(key)
+    return None if found is _ABSENT else found
 
 
 def user_key(

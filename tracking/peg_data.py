@@ -12,12 +12,14 @@ from tracking.models import PegScore, WeeklyCheckin
 from tracking.peg import PegSummary, PegWeek, summarise
 from tracking.series import week_bounds
 
+PEG_SUMMARY = "peg-v1"
+
 
 def peg_summary_for(user, profile: Profile) -> PegSummary:
     """Every answered week, oldest first, in one query (skipped weeks only counted).
 
     Cached under the history version: every PEG-3 answer moves it on."""
-    return cached_for_user(profile, "peg-v1", lambda: _peg_summary(user, profile), history=True)
+    return cached_for_user(profile, PEG_SUMMARY, lambda: _peg_summary(user, profile), history=True)
 
 
 def _peg_summary(user, profile: Profile) -> PegSummary:

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Profile
 from accounts.services import profile_for
-from lib.cache import CACHE_SECONDS, cached_for_user, user_key
+from lib.cache import CACHE_SECONDS, cached_for_user, cached_get, prefetch, user_key
 from lib.page_cache import one_of, page_cache
 from stretches.models import Exercise
-from stretches.progression import LYING_KNEE_TO_CHEST, MORNING
+from stretches.progression import LYING_KNEE_TO_CHEST, MORNING, programme_week
 from tracking import charts, exports, series, trends
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import peg_progress_context
@@ -27,6 +27,11 @@ from tracking.plan import catalogue_version, local_midnight
 from tracking.report import report_context
 from tracking.templatetags.chart_markup import day_rows
 from tracking.today import weekly_checkin_due
+
+DAYS_BEFORE = "days-before-v1"
+CHECKINS = "checkins-v1"
+PROGRESS_PIECES = "progress-pieces-v1"
+REPORT_PIECES = "report-pieces-v1"
 
 
 def daily_numbers(user, profile: Profile) -> tuple[list[series.DayStats], dict[date, int]]:
@@ -40,7 +45,7 @@ def daily_numbers(user, profile: Profile) -> tuple[list[series.DayStats], dict[d
     midnight = local_midnight(today, tz)
     stats, morning = cached_for_user(
         profile,
-        "days-before-v1",
+        DAYS_BEFORE,
         lambda: _days_before(user, tz, midnight),
         extra=(str(tz),),
         history=True,
@@ -161,7 +166,7 @@ def checkin_answers(user) -> dict[int, tuple[str, str]]:
 def trends_for(user, profile: Profile, range_: series.Range) -> trends.Trends:
     stats, morning = daily_numbers(user, profile)
     # Check-ins are no sessions: every write to them moves the history version on.
-    checkins = cached_for_user(profile, "checkins-v1", lambda: checkin_answers(user), history=True)
+    checkins = cached_for_user(profile, CHECKINS, lambda: checkin_answers(user), history=True)
     return trends.build_trends(
         stats=stats,
         morning=morning,
@@ -180,6 +185,38 @@ def _range_links(current: series.Range) -> list[dict]:
     ]
 
 
+def _pieces_key(profile: Profile, name: str, range_: series.Range, today: date) -> str:
+    return user_key(profile, name, extra=(range_.value,), history=True, today=today)
+
+
+def prefetch_history(profile: Profile, range_: series.Range, *, report: bool) -> None:
+    """What the first view of /progress/ or the report after a logged session reads from
+    the shared cache under the history version, asked for in one round trip (each call
+    below still reads its own entry, from there)."""
+    from tracking.peg_data import PEG_SUMMARY
+    from tracking.report import REPORT_SAFETY
+
+    today = profile.local_today()
+    tz = str(profile.tzinfo)
+    keys = [
+        user_key(profile, DAYS_BEFORE, extra=(tz,), history=True, today=today),
+        user_key(profile, CHECKINS, history=True, today=today),
+        user_key(profile, PEG_SUMMARY, history=True, today=today),
+        _pieces_key(profile, REPORT_PIECES if report else PROGRESS_PIECES, range_, today),
+    ]
+    if report:
+        keys.append(
+            user_key(
+                profile, REPORT_SAFETY, extra=(tz, catalogue_version()), history=True, today=today
+            )
+        )
+    elif profile.programme_start is not None:
+        week = programme_week(profile.programme_start, today)
+        # tracking.today.weekly_checkin_due's entry, asked from week 2.
+        keys.append(user_key(profile, "checkin-done-v1", extra=(week,), history=True, today=today))
+    prefetch(keys)
+
+
 @contextmanager
 def piece_memo(profile: Profile, name: str, result: trends.Trends) -> Iterator[charts.PieceMemo]:
     """The chart points and table rows of the days before today, as the last view of the
@@ -189,8 +226,8 @@ def piece_memo(profile: Profile, name: str, result: trends.Trends) -> Iterator[c
     function of its key, so the entry cannot be stale; it lives under the history version
     (a change to the days before today starts a fresh one) and the local day.
     """
-    key = user_key(profile, name, extra=(result.range.value,), history=True, today=result.today)
-    memo = charts.PieceMemo(result.today, cache.get(key) or {})
+    key = _pieces_key(profile, name, result.range, result.today)
+    memo = charts.PieceMemo(result.today, cached_get(key) or {})
     yield memo
     if memo.added:
         cache.set(key, memo.pieces, CACHE_SECONDS)
@@ -205,7 +242,7 @@ def progress_parts(profile: Profile, range_: series.Range) -> tuple[trends.Trend
     and rows of the days before today are (``piece_memo``).
     """
     result = trends_for(profile.user, profile, range_)
-    with piece_memo(profile, "progress-pieces-v1", result) as memo:
+    with piece_memo(profile, PROGRESS_PIECES, result) as memo:
         context = {
             "trends": result,
             "range_links": _range_links(range_),
@@ -225,6 +262,7 @@ RANGE_QUERY = {"range": one_of(*series.Range)}
 def progress(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = series.parse_range(request.GET.get("range"))
+    prefetch_history(profile, range_, report=False)
     result, charts_html = progress_parts(profile, range_)
     if request.htmx and not request.htmx.history_restore_request:
         response = HttpResponse(charts_html)
@@ -250,6 +288,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     range_ = series.parse_range(request.GET.get("range"))
+    prefetch_history(profile, range_, report=True)
     context = report_context(request.user, profile, range_)
     return render(request, "tracking/report.html", context)
 

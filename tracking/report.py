@@ -18,14 +18,16 @@ from tracking.models import Session
 from tracking.peg_data import peg_summary_for
 from tracking.plan import catalogue_version
 
+REPORT_SAFETY = "report-safety-v1"
+
 
 def report_context(user, profile: Profile, range_: series.Range) -> dict:
     """Verdict, chart, weeks, adherence, screenings with clearances, stop signals and PEG-3."""
     # Imported here: progress_views imports this module for its report view.
-    from tracking.progress_views import piece_memo, trends_for
+    from tracking.progress_views import REPORT_PIECES, piece_memo, trends_for
 
     result = trends_for(user, profile, range_)
-    with piece_memo(profile, "report-pieces-v1", result) as memo:
+    with piece_memo(profile, REPORT_PIECES, result) as memo:
         pain_chart = charts.pain_chart(result.days, key="report-pain", memo=memo)
     return {
         "profile": profile,
@@ -80,7 +82,7 @@ def _safety_sections(user, profile: Profile) -> str:
 
     return cached_for_user(
         profile,
-        "report-safety-v1",
+        REPORT_SAFETY,
         render,
         extra=(str(profile.tzinfo), catalogue_version()),
         history=True,

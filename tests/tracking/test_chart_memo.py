@@ -151,3 +151,34 @@ def test_the_first_view_after_a_session_is_the_page_drawn_from_scratch(client, b
     assert "Sessions" in from_memo
     cache.clear()  # no memo, no history caches, no stored page
     assert _page(client, path) == from_memo
+
+
+@pytest.mark.parametrize("path", ["/progress/", "/progress/report/"])
+def test_the_first_view_after_a_session_reads_its_history_entries_in_one_round_trip(
+    client, ben, path, monkeypatch
+):
+    """Everything kept under the history version that the page reads (the days before
+    today, check-ins, PEG-3, the drawn pieces, the report's safety lists) comes from one
+    get_many (lib.cache.prefetch), not from one round trip each."""
+    _page(client, path)
+    client.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+    history = f":{ben.pk}:h{ben.profile.__class__.objects.get(user=ben).history_version}:"
+    asked_alone, in_get_many = [], []
+    real_get, real_get_many = cache.get, cache.get_many
+
+    def get(key, *args, **kwargs):
+        if history in key and not in_get_many:  # (the local cache's get_many calls get)
+            asked_alone.append(key.split(":")[0])
+        return real_get(key, *args, **kwargs)
+
+    def get_many(keys, *args, **kwargs):
+        in_get_many.append(True)
+        try:
+            return real_get_many(keys, *args, **kwargs)
+        finally:
+            in_get_many.pop()
+
+    monkeypatch.setattr(cache, "get", get)
+    monkeypatch.setattr(cache, "get_many", get_many)
+    assert client.get(path).status_code == 200
+    assert asked_alone == []
