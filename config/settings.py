@@ -100,6 +100,8 @@ TEMPLATES = [
                 # Django's own csrf_token, told to a page being cached (lib.page_cache).
                 "lib.page_cache.csrf",
             ],
+            # {% path %} and {% asset %}: {% url %} and {% static %}, remembered (lib.paths).
+            "libraries": {"paths": "lib.paths"},
         },
     },
 ]

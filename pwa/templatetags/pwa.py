@@ -1,7 +1,7 @@
 from django import template
-from django.urls import reverse
 
 from lib.page_cache import per_serve_now
+from lib.paths import path_of
 from pwa.owner import offline_owner
 from pwa.views import THEME_COLOUR
 
@@ -24,8 +24,8 @@ def offline_status(context) -> dict:
         "updated_iso": per_serve_now("c"),
         "updated_other_day": per_serve_now("D j M, H:i"),
         "updated_time": per_serve_now("H:i"),
-        "send_url": reverse("log-queued"),
-        "logout_url": reverse("logout"),
-        "today_url": reverse("today"),
-        "worker_url": reverse("pwa-service-worker"),
+        "send_url": path_of("log-queued"),
+        "logout_url": path_of("logout"),
+        "today_url": path_of("today"),
+        "worker_url": path_of("pwa-service-worker"),
     }
