@@ -8,10 +8,12 @@ number formatting).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+
+from django.utils import translation
 
 from stretches.progression import Phase, programme_week
 from tracking import presentation
@@ -53,11 +55,9 @@ class Trends:
     signs: list[Sign] = field(default_factory=list)
     total_sessions: int = 0
 
-    @cached_property  # read a dozen times by one page; a frozen dataclass still allows it
+    @property
     def words(self) -> presentation.TrendWords:
-        return presentation.trend_words(
-            RULES, rolling_days=ROLLING_DAYS, days_per_week=DAYS_PER_WEEK
-        )
+        return _words(translation.get_language())
 
     @property
     def outcome_labels(self) -> dict[str, str]:
@@ -103,6 +103,12 @@ class Trends:
     @property
     def current_week(self) -> int | None:
         return programme_week(self.start, self.today) if self.start else None
+
+
+@functools.cache
+def _words(language: str | None) -> presentation.TrendWords:
+    """The programme's numbers in words: the same for every page in one language."""
+    return presentation.trend_words(RULES, rolling_days=ROLLING_DAYS, days_per_week=DAYS_PER_WEEK)
 
 
 def build_trends(
