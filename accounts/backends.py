@@ -1,6 +1,5 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
 
 from accounts.models import Profile
 from lib.cache import cached_user
@@ -13,16 +12,16 @@ class ProfileModelBackend(ModelBackend):
     instead of two on every page. With a shared cache (REDIS_URL), from the cache: every
     write to the user, their profile or their safety record retires it in every worker
     (lib.cache.user_changed); the session's auth hash is still checked on each request.
-    The profile's data and history versions, which every write to the person's records
-    moves on, are kept beside it and read again alone after such a write.
+    The profile row, whose data and history versions every write to the person's
+    records moves on, is kept beside it and read again alone after such a write.
     """
 
     def get_user(self, user_id):
         user = cached_user(
             user_id,
             lambda: self._load(user_id),
-            lambda: self._versions(user_id),
-            self._apply_versions,
+            lambda: self._profile(user_id),
+            self._attach_profile,
         )
         if user is None or not self.user_can_authenticate(user):
             return None
@@ -34,21 +33,12 @@ class ProfileModelBackend(ModelBackend):
         return user
 
     @staticmethod
-    def _versions(user_id) -> tuple[int, int] | None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT data_version, history_version FROM "
-                f"{connection.ops.quote_name(Profile._meta.db_table)} WHERE user_id = %s",
-                [user_id],
-            )
-            row = cursor.fetchone()
-        return tuple(row) if row is not None else None
+    def _profile(user_id) -> Profile | None:
+        return Profile.objects.filter(user_id=user_id).first()
 
     @staticmethod
-    def _apply_versions(user, versions: tuple[int, int]) -> None:
-        profile = getattr(user, "profile", None)
-        if profile is not None:
-            profile.data_version, profile.history_version = versions
+    def _attach_profile(user, profile: Profile) -> None:
+        user.profile = profile  # both ways: profile.user is this user, not a query
 
     @staticmethod
     def _load(user_id):

@@ -13,7 +13,7 @@ people logs a session through the real htmx form, then opens the page; signed-in
 is timed in between. The ratio is median /healthz time over median page time. Two more
 rows, for information: after the bench does by hand what a plain session does to every
 cache (bumps the data version, leaving the history version, and retires the user's
-cached versions: so no plan made by the POST either), and after a write that
+cached profile row: so no plan made by the POST either), and after a write that
 moves the history version too (a stop signal, a pain rise, a back-dated session, an
 edit, a delete, a check-in): then the days before today and the safety record are read
 again.
@@ -248,14 +248,15 @@ def _forget_sessions_since(database_url: str, logins: list[str], after_id: int,
 
 
 def _retire_cached_user(redis_url: str | None, user_id: int) -> None:
-    if redis_url:  # lib.cache.versions_changed (what data_changed does), from outside the app
+    if redis_url:  # lib.cache.records_changed (what data_changed does), from outside the app
         import redis
 
         redis.Redis.from_url(redis_url).delete(*_versions_keys(user_id))
 
 
 def _versions_keys(user_id: int) -> tuple[str, str]:
-    return f"easeback:1:versions-generation:{user_id}", f"easeback:1:versions:{user_id}"
+    """The cached profile row, which holds the versions (lib.cache.records_changed)."""
+    return f"easeback:1:user-generation:{user_id}", f"easeback:1:profile:{user_id}"
 
 
 def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *,
@@ -291,7 +292,7 @@ def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *
             for path in PAGES:
                 # What a logged session does to every cache (lib.cache.data_changed).
                 db.execute(f"UPDATE accounts_profile SET {bump} WHERE user_id = %s", [user_id])
-                if redis_client is not None:  # retire its versions (lib.cache.versions_changed)
+                if redis_client is not None:  # retire its profile row (records_changed)
                     redis_client.delete(*_versions_keys(user_id))
                 times[path].append(get(path))
                 times["/healthz"].append(get("/healthz"))

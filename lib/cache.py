@@ -7,6 +7,7 @@ fresh with the user, so a cached value can never outlive the data it was made fr
 any worker; the local day in the key starts a fresh one at the user's midnight.
 """
 
+import copy
 import hashlib
 import logging
 import secrets
@@ -137,9 +138,9 @@ def data_changed(user, *, today_only: bool = False) -> None:
             [*params, user.pk],
         )
         row = cursor.fetchone()
-    # The versions travel beside the cached user: retire them, or the next request would
-    # still see the old ones (and with them the old gate decision).
-    versions_changed(user.pk)
+    # The versions travel with the cached profile row: retire it, or the next request
+    # would still see the old ones (and with them the old gate decision).
+    records_changed(user.pk)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
     if loaded is not None and row is not None:
@@ -156,50 +157,55 @@ def data_changed(user, *, today_only: bool = False) -> None:
 # replaces the generation after its commit, and the old entry no longer matches.
 
 
-# The cached user is kept as "account" (the release before this one kept it, versions
-# included, as "user"); its generation keeps its name, "user-generation", so that a write
-# by a worker of either release retires the user for both (see ``data_changed``).
-VALUE_NAMES = {"user": "account"}
+# The signed-in user is kept in two entries, read in one round trip:
+#
+# - "account": the user row (with the profile as it was), under "account-generation",
+#   which saves and deletes of the user or profile replace (``user_changed``);
+# - "profile": the profile row, data and history versions included, under
+#   "user-generation", which every write replaces: to the person's records
+#   (``data_changed``: a logged session, a stop signal, a screening...) and to the user
+#   or profile alike. Its row replaces the account's copy of the profile on every request.
+#
+# So the request after a logged session reads the profile row again, one indexed row,
+# not the user. The release before this one kept the whole user, versions included, as
+# "user" under "user-generation", and replaced that generation on every write: it still
+# is, so during a rolling deploy each release's writes retire what the other reads (an
+# account change made by an old worker reaches this release's workers within
+# USER_CACHE_SECONDS; a sign-out, password change or deletion ends the login sessions
+# themselves, at once).
+GENERATION_NAMES = {"profile": "user"}
+LEGACY_USER = "user:{}"
 
 
 def _keys(kind: str, ident) -> tuple[str, str]:
-    return f"{kind}-generation:{ident}", f"{VALUE_NAMES.get(kind, kind)}:{ident}"
+    return f"{GENERATION_NAMES.get(kind, kind)}-generation:{ident}", f"{kind}:{ident}"
 
 
-def cached_user[T](
+def cached_user[T, P](
     user_id,
     load: Callable[[], T | None],
-    load_versions: Callable[[], tuple[int, int] | None],
-    apply_versions: Callable[[T, tuple[int, int]], None],
+    load_profile: Callable[[], P | None],
+    attach_profile: Callable[[T, P], None],
 ) -> T | None:
     """The user (with their profile) for ``user_id``, from the shared cache or ``load()``.
 
-    The profile's data and history versions are kept apart from the user, as
-    ``versions``: every write to a person's records moves them on (``data_changed``), a
-    session logged among them, while the user and the rest of the profile change rarely.
-    So the request after a write reads two numbers again (``load_versions``), not the
-    user; ``apply_versions`` puts them on the user's profile. Both entries follow the
-    generation rule above, and are read in one round trip.
+    ``load()`` reads the user with their profile; ``load_profile()`` the profile row alone;
+    ``attach_profile`` puts a profile on a user. Both entries (above) follow the generation
+    rule: each generation is read, or made, before anything is loaded.
 
     Without a shared cache this is ``load()``: a worker's own memory cannot be told
     that another worker signed the user out or paused them.
     """
     if not settings.CACHE_IS_SHARED:
         return load()
-    keys = [*_keys("user", user_id), *_keys("versions", user_id)]
     try:
-        found = cache.get_many(keys)
-    except Exception:
-        logger.exception("shared cache unavailable: reading the user from the database")
-        return load()
-    user, user_generation = _current(found, "user", user_id)
-    versions, versions_generation = _current(found, "versions", user_id)
-    try:
-        # Made (when missing) before anything is loaded, as the rule above requires.
+        found = cache.get_many([*_keys("account", user_id), *_keys("profile", user_id)])
+        user, account_generation = _current(found, "account", user_id)
+        profile, profile_generation = _current(found, "profile", user_id)
         if user is None:
-            user_generation = _generation("user", user_id, user_generation)
-        if versions is None:
-            versions_generation = _generation("versions", user_id, versions_generation)
+            account_generation = _generation("account", user_id, account_generation)
+        if user is None or profile is None:
+            profile_generation = _generation("profile", user_id, profile_generation)
     except Exception:
         logger.exception("shared cache unavailable: reading the user from the database")
         return load()
@@ -207,23 +213,27 @@ def cached_user[T](
         user = load()
         if user is None:
             return None
-        _keep("user", user_id, user_generation, user, USER_CACHE_SECONDS)
-        profile = getattr(user, "profile", None)
-        loaded = (profile.data_version, profile.history_version) if profile else None
-        if versions is None:
-            versions = loaded
-            if loaded is not None:
-                _keep("versions", user_id, versions_generation, loaded, USER_CACHE_SECONDS)
-        elif loaded is not None:
-            # Versions only ever grow: a write that committed between the two reads wins.
-            versions = (max(versions[0], loaded[0]), max(versions[1], loaded[1]))
-    elif versions is None:
-        versions = load_versions()
-        if versions is not None:
-            _keep("versions", user_id, versions_generation, versions, USER_CACHE_SECONDS)
-    if versions is not None:
-        apply_versions(user, versions)
+        _keep("account", user_id, account_generation, user, USER_CACHE_SECONDS)
+        loaded = getattr(user, "profile", None)
+        if profile is None and loaded is not None:
+            # Read after the generation: as current as the account itself.
+            _keep("profile", user_id, profile_generation, _alone(loaded), USER_CACHE_SECONDS)
+        return user
+    if profile is None:
+        profile = load_profile()
+        if profile is None:
+            return user
+        _keep("profile", user_id, profile_generation, profile, USER_CACHE_SECONDS)
+    attach_profile(user, profile)
     return user
+
+
+def _alone(instance):
+    """A copy of a model instance without the related objects it carries (the profile
+    loaded with its user would otherwise be kept with a second copy of the user)."""
+    copied = copy.copy(instance)
+    copied._state.fields_cache = {}
+    return copied
 
 
 def _current(found: dict, kind: str, ident) -> tuple[object | None, str | None]:
@@ -259,31 +269,22 @@ def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None
 
 
 def user_changed(user_id) -> None:
-    """Retire the cached user now and again once the write commits.
+    """Retire the cached user (account and profile) now and again once the write commits.
 
     Called on every save or delete of a user or profile (accounts.signals). The first
     retirement happens inside the caller's transaction, so if the cache cannot be
     reached the write fails rather than leave a stale user behind; the second, after the
-    commit, defeats a worker that loaded the old row in between. The versions kept
-    beside the user are retired too: a profile saved whole writes them as well.
+    commit, defeats a worker that loaded the old row in between.
     """
-    retire("user", user_id, also=(LEGACY_USER.format(user_id),))
-    retire("versions", user_id)
+    retire("account", user_id)
+    records_changed(user_id)
 
 
-def versions_changed(user_id) -> None:
-    """Retire the cached data and history versions of the user (``data_changed``), as
-    ``user_changed`` retires the user: now and again after the commit.
-
-    While workers of the release before this one may still be serving (a rolling deploy),
-    their copy of the user, which carries the versions, goes too (``LEGACY_USER``): they
-    read it again from the database. Their own writes replace "user-generation", which
-    retires this release's copy of the user as well.
-    """
-    retire("versions", user_id, also=(LEGACY_USER.format(user_id),))
-
-
-LEGACY_USER = "user:{}"
+def records_changed(user_id) -> None:
+    """Retire the cached profile row (and with it the data and history versions) of the
+    user, as ``user_changed`` retires the user: now and again after the commit. The
+    release before this one's copy of the user goes too (``LEGACY_USER``)."""
+    retire("profile", user_id, also=(LEGACY_USER.format(user_id),))
 
 
 def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:

@@ -1,10 +1,11 @@
 """Review: the signed-in user and their data/history versions in the shared cache.
 
-The versions kept beside the cached user ("versions:<id>") decide which cached gate
-decision, plan and page a request reads. These tests attack what keeps them current: a
-rolling deploy with workers of the release before (which retire "user-generation" and
-"user:<id>", never "versions-generation"), and a profile save landing while a request
-reads the versions alone.
+The data and history versions (in the profile row kept beside the cached user,
+"profile:<id>") decide which cached gate decision, plan and page a request reads. These
+tests attack what keeps them current: a rolling deploy with workers of the release before
+(which retire "user-generation" and "user:<id>" and know nothing newer), and a profile
+save landing while a request reads the profile row alone. Each failed against the first
+design (versions under a generation of their own) and passes against this one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import secrets
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import F
 from django.test import Client
@@ -37,8 +37,8 @@ def serve(user_id):
     return cached_user(
         user_id,
         lambda: backend._load(user_id),
-        lambda: backend._versions(user_id),
-        backend._apply_versions,
+        lambda: backend._profile(user_id),
+        backend._attach_profile,
     )
 
 
@@ -66,7 +66,7 @@ def browser(member):
     client.force_login(member)
     assert client.get("/healthz").status_code == 200
     assert cache.get(f"account:{member.pk}") is not None
-    assert cache.get(f"versions:{member.pk}") is not None
+    assert cache.get(f"profile:{member.pk}") is not None
     return client
 
 
@@ -90,9 +90,7 @@ def test_after_an_old_release_write_every_later_request_sees_the_new_versions(br
     assert (second.profile.data_version, second.profile.history_version) == expected
 
 
-def test_a_stop_signal_logged_by_an_old_release_worker_keeps_pausing(
-    browser, member, monkeypatch
-):
+def test_a_stop_signal_logged_by_an_old_release_worker_keeps_pausing(browser, member, monkeypatch):
     """The same through the pages: during a rolling deploy the person logs a stop signal
     and the request is served by a worker of the release before. The next page on this
     release is rightly sent to /screening/, but the page after it is drawn from the cached
@@ -102,7 +100,7 @@ def test_a_stop_signal_logged_by_an_old_release_worker_keeps_pausing(
     browser.post("/today/lasting-pain/", {"lasting": "no"})
 
     # The write as the release before does it: same rows, its own retirement.
-    monkeypatch.setattr(lib.cache, "versions_changed", old_release_retire)
+    monkeypatch.setattr(lib.cache, "records_changed", old_release_retire)
     response = browser.post("/today/log/", session_post(stop_signals=["cramp"]))
     monkeypatch.undo()
     assert response.status_code == 302 and response.url == "/screening/"
@@ -161,12 +159,12 @@ def test_a_profile_save_while_the_versions_are_read_cannot_mix_old_settings_with
         other_tab = Profile.objects.select_related("user").get(user=member)
         other_tab.phase = "acute"
         save_profile(other_tab, ["phase"])
-        return ProfileModelBackend._versions(member.pk)
+        return ProfileModelBackend._profile(member.pk)
 
     backend = ProfileModelBackend
     racing = cached_user(
         member.pk, lambda: backend._load(member.pk), settings_saved_meanwhile,
-        backend._apply_versions,
+        backend._attach_profile,
     )  # fmt: skip
     plan_module.build_plan(racing.profile)  # this request's page, cached for everyone
 

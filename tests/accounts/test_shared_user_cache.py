@@ -19,7 +19,7 @@ from accounts.backends import ProfileModelBackend
 from accounts.cached_sessions import KEY_PREFIX as SESSION_PREFIX
 from accounts.models import Profile
 from accounts.services import erase_account, save_profile
-from lib.cache import VALUE_NAMES, cached_user, data_changed
+from lib.cache import cached_user, data_changed
 from stretches import safety
 from stretches.screening import Answer, Verdict
 from tests.factories import PASSWORD, all_no, make_session, make_user, session_post
@@ -31,8 +31,12 @@ pytestmark = [
 ]
 
 
-def generation(user, kind: str = "user") -> str | None:
-    return cache.get(f"{kind}-generation:{user.pk}")
+# Each entry of the signed-in user, and the generation it is kept under (lib.cache).
+GENERATIONS = {"account": "account-generation", "profile": "user-generation"}
+
+
+def generation(user, kind: str = "account") -> str | None:
+    return cache.get(f"{GENERATIONS[kind]}:{user.pk}")
 
 
 def serve(user_id):
@@ -41,16 +45,16 @@ def serve(user_id):
     return cached_user(
         user_id,
         lambda: backend._load(user_id),
-        lambda: backend._versions(user_id),
-        backend._apply_versions,
+        lambda: backend._profile(user_id),
+        backend._attach_profile,
     )
 
 
 def warm(client: Client, user) -> tuple[str, str]:
     assert client.get("/healthz").status_code == 200
     assert cache.get(f"account:{user.pk}") is not None
-    assert cache.get(f"versions:{user.pk}") is not None
-    return generation(user), generation(user, "versions")
+    assert cache.get(f"profile:{user.pk}") is not None
+    return generation(user), generation(user, "profile")
 
 
 @pytest.fixture
@@ -87,9 +91,9 @@ def _with(obj, **fields):
     return obj
 
 
-# Writes to a person's records (data_changed) retire the versions kept beside the user;
-# saves of the user or the profile retire both.
-RECORDS, ACCOUNT = ("versions",), ("user", "versions")
+# Writes to a person's records (data_changed) retire the profile row kept beside the
+# user (it holds the versions); saves of the user or the profile retire both.
+RECORDS, ACCOUNT = ("profile",), ("account", "profile")
 
 
 @pytest.mark.parametrize(
@@ -131,13 +135,13 @@ RECORDS, ACCOUNT = ("versions",), ("user", "versions")
     ],
 )
 def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write, retired):
-    before = dict(zip(("user", "versions"), warm(browser, member), strict=True))
+    before = dict(zip(("account", "profile"), warm(browser, member), strict=True))
 
     write(get_user_model().objects.select_related("profile").get(pk=member.pk))
 
     for kind in retired:
         assert generation(member, kind) != before[kind]
-        assert cache.get(f"{VALUE_NAMES.get(kind, kind)}:{member.pk}") is None
+        assert cache.get(f"{kind}:{member.pk}") is None
     fresh = get_user_model().objects.select_related("profile").get(pk=member.pk)
     served = serve(member.pk)
     assert served.password == fresh.password
@@ -147,11 +151,12 @@ def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write,
     assert served.profile.time_zone == fresh.profile.time_zone
 
 
-def test_after_a_logged_session_the_next_request_reads_only_the_versions_again(
+def test_after_a_logged_session_the_next_request_reads_only_the_profile_row_again(
     browser, member, django_assert_num_queries
 ):
-    """The user stays cached through a write to the person's records; the two numbers
-    every cached page is keyed by are read again, so the new session shows at once."""
+    """The user stays cached through a write to the person's records; the profile row,
+    with the versions every cached page is keyed by, is read again, so the new session
+    shows at once."""
     warm(browser, member)
     user_entry = cache.get(f"account:{member.pk}")
     browser.post("/today/lasting-pain/", {"lasting": "no"})
@@ -159,7 +164,7 @@ def test_after_a_logged_session_the_next_request_reads_only_the_versions_again(
     assert logged.headers["HX-Trigger"] == "session-logged"
     assert cache.get(f"account:{member.pk}") == user_entry  # the same copy, still current
 
-    # /healthz's own probe and the versions: nothing else from the database.
+    # /healthz's own probe and the profile row: nothing else from the database.
     with django_assert_num_queries(2):
         assert browser.get("/healthz").status_code == 200
     served = serve(member.pk)
@@ -208,8 +213,8 @@ def test_a_worker_that_read_the_old_row_cannot_put_it_back(member):
 
     backend = ProfileModelBackend
     first = cached_user(
-        member.pk, load_then_someone_writes, lambda: backend._versions(member.pk),
-        backend._apply_versions,
+        member.pk, load_then_someone_writes, lambda: backend._profile(member.pk),
+        backend._attach_profile,
     )  # fmt: skip
     assert first is stale
     served = serve(member.pk)
@@ -217,14 +222,14 @@ def test_a_worker_that_read_the_old_row_cannot_put_it_back(member):
 
 
 @pytest.mark.parametrize("evicted", [False, True], ids=["retired", "generation-evicted"])
-def test_a_worker_that_read_old_versions_cannot_put_them_back(browser, member, evicted):
-    """The same race for the versions alone: read, then another worker's write lands.
+def test_a_worker_that_read_an_old_profile_row_cannot_put_it_back(browser, member, evicted):
+    """The same race for the profile row alone: read, then another worker's write lands.
     Also when Redis had dropped the generation: one is made before the read, never after."""
     warm(browser, member)
-    data_changed(member)  # the versions must be read again by the next request
+    data_changed(member)  # the profile row must be read again by the next request
     if evicted:
-        cache.delete(f"versions-generation:{member.pk}")
-    old = ProfileModelBackend._versions(member.pk)
+        cache.delete(f"user-generation:{member.pk}")
+    old = ProfileModelBackend._profile(member.pk)
 
     def read_then_someone_writes():
         data_changed(member)
@@ -233,10 +238,10 @@ def test_a_worker_that_read_old_versions_cannot_put_them_back(browser, member, e
     backend = ProfileModelBackend
     cached_user(
         member.pk, lambda: backend._load(member.pk), read_then_someone_writes,
-        backend._apply_versions,
+        backend._attach_profile,
     )  # fmt: skip
     stored = Profile.objects.get(user=member)
-    assert serve(member.pk).profile.data_version == stored.data_version == old[0] + 1
+    assert serve(member.pk).profile.data_version == stored.data_version == old.data_version + 1
 
 
 def test_logout_removes_the_session_from_the_shared_cache(browser, member):
@@ -271,7 +276,7 @@ def test_without_a_shared_cache_nothing_revocable_is_cached(settings, member):
     settings.CACHE_IS_SHARED = False
     calls = []
     for _ in range(2):
-        cached_user(member.pk, lambda: calls.append(1) or member, lambda: (0, 0), print)
+        cached_user(member.pk, lambda: calls.append(1) or member, lambda: None, print)
     assert len(calls) == 2
     assert cache.get(f"account:{member.pk}") is None
 

@@ -213,7 +213,7 @@ def signed_in_everywhere(gunicorn: Server, member, *, same_session: bool) -> lis
         assert status == 200, (status, location, gunicorn.log.read_text()[-3000:])
     # Both workers now read this user and these sessions from the shared cache.
     assert cache.get(f"account:{member.pk}") is not None
-    assert cache.get(f"versions:{member.pk}") is not None
+    assert cache.get(f"profile:{member.pk}") is not None
     for browser in (a, b):
         assert cache.get(SESSION_PREFIX + browser.cookies[SESSION_COOKIE]) is not None
     return [a, b]
@@ -266,8 +266,8 @@ def test_a_stop_signal_in_one_worker_pauses_the_plan_in_the_other(gunicorn, memb
 
 
 def test_a_session_logged_in_one_worker_shows_at_once_in_the_other(gunicorn, member):
-    """A plain session retires only the versions kept beside the user (lib.cache): the
-    other worker still reads them again, so its progress page counts the new session."""
+    """A plain session retires only the profile row kept beside the user (lib.cache): the
+    other worker still reads it again, so its progress page counts the new session."""
 
     def shown(browser) -> str:
         status, _, text = browser.request("GET", "/progress/")
