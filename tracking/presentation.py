@@ -8,7 +8,6 @@ module only words them. Plurals come from Django's ``ngettext``, never by hand.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,19 +22,12 @@ def one_decimal(value: Fraction | float | int | None) -> float | None:
     """A figure as people read it: one decimal, halves rounded away from zero."""
     if value is None:
         return None
-    if isinstance(value, float):  # 0.0 and -0.0 are one key to a cache: worked out here
-        return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-    return _exact_one_decimal(value)
-
-
-# Pure, and asked for the same few hundred values on every page (Decimal is the cost).
-@functools.lru_cache(maxsize=4096)
-def _exact_one_decimal(value: Fraction | int) -> float:
-    exact = (
-        Decimal(value.numerator) / Decimal(value.denominator)
-        if isinstance(value, Fraction)
-        else Decimal(str(value))
-    )
+    if isinstance(value, int | Fraction):
+        # Exactly, in integers: tenths = |n| * 10 / d, rounded half up, signed back.
+        numerator, denominator = value.numerator, value.denominator
+        tenths = (20 * abs(numerator) + denominator) // (2 * denominator)
+        return tenths / 10 if numerator >= 0 else -(tenths / 10)  # -0.0, as Decimal says
+    exact = Decimal(str(value))
     return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 

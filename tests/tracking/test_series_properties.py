@@ -1,8 +1,8 @@
 """The trend arithmetic, done the quick way, against its definition (SPEC 2.2).
 
 The 7-day rolling mean slides its window along a run of days, the weekly table sums only
-the weeks it shows, the baseline week is the earliest day's week and rounded figures are
-remembered: each must give exactly what the plain definition gives, for any record.
+the weeks it shows, the baseline week is the earliest day's week and figures are rounded in
+integers: each must give exactly what the plain definition gives, for any record.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -91,6 +91,9 @@ def test_the_baseline_week_is_the_first_week_with_sessions(stats):
 
 
 @hypothesis_settings(max_examples=examples(300))
+@example(Fraction(-1, 100))  # a tiny negative rounds to -0.0, as Decimal gives it
+@example(Fraction(-1, 20))  # a negative half: away from zero
+@example(Fraction(1, 20))
 @given(
     st.one_of(
         st.fractions(min_value=-20, max_value=20, max_denominator=400),
@@ -98,7 +101,7 @@ def test_the_baseline_week_is_the_first_week_with_sessions(stats):
         st.floats(-20, 20),
     )
 )
-def test_a_remembered_rounding_is_the_rounding(value):
+def test_the_integer_rounding_is_the_decimal_rounding(value):
     from decimal import ROUND_HALF_UP, Decimal
 
     exact = (
@@ -107,6 +110,5 @@ def test_a_remembered_rounding_is_the_rounding(value):
         else Decimal(str(value))
     )
     expected = float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-    for _ in range(2):  # the second answer comes from the memory
-        shown = one_decimal(value)
-        assert shown == expected and str(shown) == str(expected)
+    shown = one_decimal(value)
+    assert shown == expected and str(shown) == str(expected)
