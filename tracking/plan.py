@@ -29,6 +29,7 @@ from stretches.progression import (
 from stretches.safety import setbacks_for
 from stretches.signals import CATALOGUE, CATALOGUE_COPY
 from tracking.comparison import ComparisonOutcome, compare
+from tracking.day_queries import day_sessions
 from tracking.models import Session
 from tracking.series import DayStats
 
@@ -99,9 +100,6 @@ class TodaySession(NamedTuple):
     exercise: Exercise
     pain_before: int
     pain_after: int
-
-    # The columns read for it, in its order.
-    FIELDS = ("id", "performed_at", "exercise_id", "pain_before", "pain_after")
 
 
 @dataclass
@@ -308,13 +306,9 @@ def _compute_plan(
     # catalogue already here (no join that would drag its text along per row).
     todays = [
         TodaySession(pk, performed_at, by_id[exercise_id], before, after)
-        for pk, performed_at, exercise_id, before, after in Session.objects.filter(
-            user_id=profile.user_id,
-            performed_at__gte=midnight,
-            performed_at__lt=local_midnight(today + timedelta(days=1), tz),
+        for pk, performed_at, exercise_id, before, after in day_sessions(
+            profile.user_id, midnight, local_midnight(today + timedelta(days=1), tz)
         )
-        .order_by("-performed_at", "-id")
-        .values_list(*TodaySession.FIELDS)
     ]
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Sum, Value, When, Window
 from django.db.models.functions import Greatest, RowNumber, TruncDate
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -18,9 +17,9 @@ from accounts.models import Profile
 from accounts.services import profile_for
 from lib.cache import CACHE_SECONDS, cached_for_user, cached_get, prefetch, user_key
 from lib.page_cache import one_of, page_cache
-from stretches.models import Exercise
 from stretches.progression import LYING_KNEE_TO_CHEST, MORNING, programme_week
 from tracking import charts, exports, series, trends
+from tracking.day_queries import day_scores
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import peg_progress_context
 from tracking.plan import catalogue_version, local_midnight
@@ -51,7 +50,7 @@ def daily_numbers(user, profile: Profile) -> tuple[list[series.DayStats], dict[d
         history=True,
         today=today,
     )
-    todays = _todays_scores(user.pk, midnight, local_midnight(today + timedelta(days=1), tz))
+    todays = day_scores(user.pk, midnight, local_midnight(today + timedelta(days=1), tz))
     if todays:
         stats.append(
             series.DayStats(
@@ -68,34 +67,6 @@ def daily_numbers(user, profile: Profile) -> tuple[list[series.DayStats], dict[d
         first = min(todays, key=lambda row: row[0] != MORNING)
         morning[today] = first[1]
     return stats, morning
-
-
-def _todays_scores(user_id: int, start, end) -> list[tuple[str, int, int]]:
-    """(exercise slug, pain before, pain after) of each session from ``start`` to ``end``,
-    in order: the one query every first view after a logged session makes. Written out,
-    as the ORM would write it, since building it took longer than running it."""
-    performed_at = Session._meta.get_field("performed_at")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _TODAYS_SCORES.format(
-                session=connection.ops.quote_name(Session._meta.db_table),
-                exercise=connection.ops.quote_name(Exercise._meta.db_table),
-            ),
-            [
-                user_id,
-                performed_at.get_db_prep_value(start, connection),
-                performed_at.get_db_prep_value(end, connection),
-            ],
-        )
-        return cursor.fetchall()
-
-
-_TODAYS_SCORES = (
-    "SELECT e.slug, s.pain_before, s.pain_after FROM {session} s "
-    "INNER JOIN {exercise} e ON e.id = s.exercise_id "
-    "WHERE s.user_id = %s AND s.performed_at >= %s AND s.performed_at < %s "
-    "ORDER BY s.performed_at ASC, s.id ASC"
-)
 
 
 def _days_before(user, tz: ZoneInfo, midnight) -> tuple[list[series.DayStats], dict[date, int]]:
