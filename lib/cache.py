@@ -167,14 +167,19 @@ def data_changed(user, *, today_only: bool = False) -> None:
 #   or profile alike. Its row replaces the account's copy of the profile on every request.
 #
 # So the request after a logged session reads the profile row again, one indexed row,
-# not the user. The release before this one kept the whole user, versions included, as
-# "user" under "user-generation", and replaced that generation on every write: it still
-# is, so during a rolling deploy each release's writes retire what the other reads (an
-# account change made by an old worker reaches this release's workers within
-# USER_CACHE_SECONDS; a sign-out, password change or deletion ends the login sessions
-# themselves, at once).
+# not the user.
+#
+# The release before this one kept the whole user, versions included, as "user:<id>"
+# under "user-generation", and on every write replaced that generation and deleted
+# "user:<id>". During a rolling deploy both releases serve at once, so each must see the
+# other's writes. Its readers see this release's: every write here replaces
+# "user-generation" too. This release's readers see its writes through "user:<id>":
+# this release keeps a token of its own there ("s.<hex>", made before the account is
+# loaded, like a generation), and an account is current only while that token is. Any
+# write of the release before deletes it; a copy it keeps there replaces it.
 GENERATION_NAMES = {"profile": "user"}
 LEGACY_USER = "user:{}"
+TOKEN_PREFIX = "s."
 
 
 def _keys(kind: str, ident) -> tuple[str, str]:
@@ -198,12 +203,24 @@ def cached_user[T, P](
     """
     if not settings.CACHE_IS_SHARED:
         return load()
+    legacy = LEGACY_USER.format(user_id)
     try:
-        found = cache.get_many([*_keys("account", user_id), *_keys("profile", user_id)])
-        user, account_generation = _current(found, "account", user_id)
+        found = cache.get_many([*_keys("account", user_id), *_keys("profile", user_id), legacy])
+        account, account_generation = _current(found, "account", user_id)
+        token = found.get(legacy)
+        if not (isinstance(token, str) and token.startswith(TOKEN_PREFIX)):
+            token = None
+        user = (
+            account[1]
+            if account is not None and token is not None and account[0] == token
+            else None
+        )
         profile, profile_generation = _current(found, "profile", user_id)
         if user is None:
             account_generation = _generation("account", user_id, account_generation)
+            if token is None:
+                token = TOKEN_PREFIX + secrets.token_hex(8)
+                cache.set(legacy, token, timeout=None)
         if user is None or profile is None:
             profile_generation = _generation("profile", user_id, profile_generation)
     except Exception:
@@ -213,7 +230,7 @@ def cached_user[T, P](
         user = load()
         if user is None:
             return None
-        _keep("account", user_id, account_generation, user, USER_CACHE_SECONDS)
+        _keep("account", user_id, account_generation, (token, user), USER_CACHE_SECONDS)
         loaded = getattr(user, "profile", None)
         if profile is None and loaded is not None:
             # Read after the generation: as current as the account itself.
@@ -282,9 +299,9 @@ def user_changed(user_id) -> None:
 
 def records_changed(user_id) -> None:
     """Retire the cached profile row (and with it the data and history versions) of the
-    user, as ``user_changed`` retires the user: now and again after the commit. The
-    release before this one's copy of the user goes too (``LEGACY_USER``)."""
-    retire("profile", user_id, also=(LEGACY_USER.format(user_id),))
+    user, as ``user_changed`` retires the user: now and again after the commit. Replacing
+    "user-generation" retires the release before this one's copy of the user too."""
+    retire("profile", user_id)
 
 
 def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:
@@ -308,24 +325,24 @@ def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: in
     return value
 
 
-def retire(kind: str, ident, *, also: tuple[str, ...] = ()) -> None:
+def retire(kind: str, ident) -> None:
     """Retire what ``cached_shared`` keeps under ``kind`` and ``ident`` in every worker:
     now (inside the caller's transaction: if the cache cannot be reached, the write
-    fails) and again after the commit. The keys in ``also`` are deleted with it."""
+    fails) and again after the commit."""
     if not settings.CACHE_IS_SHARED:
         return
-    _new_generation(kind, ident, also)
-    transaction.on_commit(lambda: _new_generation(kind, ident, also, quiet=True))
+    _new_generation(kind, ident)
+    transaction.on_commit(lambda: _new_generation(kind, ident, quiet=True))
 
 
-def _new_generation(kind: str, ident, also: tuple[str, ...] = (), *, quiet: bool = False) -> None:
+def _new_generation(kind: str, ident, *, quiet: bool = False) -> None:
     generation_key, value_key = _keys(kind, ident)
     try:
         if hasattr(cache, "set_and_delete"):  # lib.redis_cache: one round trip
-            cache.set_and_delete(generation_key, secrets.token_hex(8), value_key, *also)
+            cache.set_and_delete(generation_key, secrets.token_hex(8), value_key)
         else:
             cache.set(generation_key, secrets.token_hex(8), timeout=None)
-            cache.delete_many([value_key, *also])
+            cache.delete(value_key)
     except Exception:
         if not quiet:
             raise
