@@ -230,7 +230,8 @@ def cached_user[T, P](
         user = load()
         if user is None:
             return None
-        _keep("account", user_id, account_generation, (token, user), USER_CACHE_SECONDS)
+        # Kept without the profile: every request attaches the profile row's own entry.
+        _keep("account", user_id, account_generation, (token, _alone(user)), USER_CACHE_SECONDS)
         loaded = getattr(user, "profile", None)
         if profile is None and loaded is not None:
             # Read after the generation: as current as the account itself.
@@ -246,8 +247,8 @@ def cached_user[T, P](
 
 
 def _alone(instance):
-    """A copy of a model instance without the related objects it carries (the profile
-    loaded with its user would otherwise be kept with a second copy of the user)."""
+    """A copy of a model instance without the related objects it carries (the user and
+    the profile loaded together would otherwise each be kept with a copy of the other)."""
     copied = copy.copy(instance)
     copied._state.fields_cache = {}
     return copied
