@@ -108,6 +108,23 @@ def test_service_worker_is_served_from_the_root_listing_static_files_and_a_versi
     assert client.get("/sw.js").content == response.content  # stable between visits
 
 
+def test_the_workers_own_copy_of_today_leaves_a_waiting_message_for_the_person(signed_in):
+    """The service worker fetches /today/ in the background to keep a copy (marked with
+    X-EaseBack-Copy). A message waiting for the person (here the answer to a form sent
+    wrong; after the weekly questions, their score) must not be used up by that copy:
+    the page the person opens next shows it."""
+    worker = signed_in.get("/sw.js").content.decode()
+    assert "const COPY_REQUEST = 'X-EaseBack-Copy';" in worker
+    assert "headers: { [COPY_REQUEST]: '1' }" in worker
+    signed_in.post("/today/lasting-pain/", {"lasting": "maybe"})  # "Please answer yes or no."
+
+    copy = signed_in.get("/today/", headers={"X-EaseBack-Copy": "1"}).content.decode()
+    assert "Please answer yes or no." not in copy
+    page = signed_in.get("/today/").content.decode()
+    assert "Please answer yes or no." in page
+    assert "Please answer yes or no." not in signed_in.get("/today/").content.decode()
+
+
 def test_worker_version_follows_the_precached_files(monkeypatch):
     from pwa import views
 

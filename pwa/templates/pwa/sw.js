@@ -17,6 +17,9 @@ const STATIC_CACHE = STATIC_PREFIX + CONFIG.version;
 const PAGES_CACHE = Queue.PAGES_CACHE;
 const OWNER = Queue.OWNER_HEADER;
 const CACHED_AT = 'X-EaseBack-Cached-At';
+// Marks the worker's own fetch of /today/: the page leaves any message waiting for the
+// person ("Thanks: your score is...") to the page they open next.
+const COPY_REQUEST = 'X-EaseBack-Copy';
 // A weak signal can leave a request hanging: after this long the copy on the phone is
 // shown, and the fresh page still replaces the copy when it arrives.
 const NETWORK_TIMEOUT_MS = 6000;
@@ -102,7 +105,11 @@ function timeout(ms) {
 }
 
 async function refreshToday() {
-  const response = await fetch(CONFIG.todayUrl, { credentials: 'same-origin', redirect: 'manual' });
+  const response = await fetch(CONFIG.todayUrl, {
+    credentials: 'same-origin',
+    redirect: 'manual',
+    headers: { [COPY_REQUEST]: '1' },
+  });
   await remember(response);
 }
 
