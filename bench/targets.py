@@ -251,10 +251,10 @@ def _retire_cached_user(redis_url: str | None, user_id: int) -> None:
     if redis_url:  # lib.cache.records_changed (what data_changed does), from outside the app
         import redis
 
-        redis.Redis.from_url(redis_url).delete(*_versions_keys(user_id))
+        redis.Redis.from_url(redis_url).delete(*_profile_keys(user_id))
 
 
-def _versions_keys(user_id: int) -> tuple[str, str]:
+def _profile_keys(user_id: int) -> tuple[str, str]:
     """The cached profile row, which holds the versions (lib.cache.records_changed)."""
     return f"easeback:1:user-generation:{user_id}", f"easeback:1:profile:{user_id}"
 
@@ -293,7 +293,7 @@ def uncached(port: int, cookie: str, database_url: str, redis_url: str | None, *
                 # What a logged session does to every cache (lib.cache.data_changed).
                 db.execute(f"UPDATE accounts_profile SET {bump} WHERE user_id = %s", [user_id])
                 if redis_client is not None:  # retire its profile row (records_changed)
-                    redis_client.delete(*_versions_keys(user_id))
+                    redis_client.delete(*_profile_keys(user_id))
                 times[path].append(get(path))
                 times["/healthz"].append(get("/healthz"))
     conn.close()

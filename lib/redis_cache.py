@@ -28,14 +28,14 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = _ReusedClient
 
-    def set_and_delete(self, set_key, value, *delete_keys, version=None) -> None:
-        """``set(set_key, value, timeout=None)`` and ``delete(*delete_keys)`` in one round
+    def set_and_delete(self, set_key, value, delete_key, version=None) -> None:
+        """``set(set_key, value, timeout=None)`` and ``delete(delete_key)`` in one round
         trip (a pipeline, not a transaction: each command is atomic on its own, and the
         callers' correctness rests on the first alone)."""
         set_key = self.make_and_validate_key(set_key, version=version)
-        delete_keys = [self.make_and_validate_key(key, version=version) for key in delete_keys]
+        delete_key = self.make_and_validate_key(delete_key, version=version)
         client = self._cache.get_client(set_key, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.set(set_key, self._cache._serializer.dumps(value))
-        pipe.delete(*delete_keys)
+        pipe.delete(delete_key)
         pipe.execute()

@@ -105,3 +105,18 @@ def session_post(**overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def served_user(user_id):
+    """The user as the next signed-in request reads it from the shared cache
+    (accounts.backends with lib.cache.cached_user), active or not."""
+    from accounts.backends import ProfileModelBackend
+    from lib.cache import cached_user
+
+    backend = ProfileModelBackend
+    return cached_user(
+        user_id,
+        lambda: backend._load(user_id),
+        lambda: backend._profile(user_id),
+        backend._attach_profile,
+    )

@@ -23,23 +23,13 @@ from accounts.backends import ProfileModelBackend
 from accounts.models import Profile
 from accounts.services import save_profile
 from lib.cache import cached_user, data_changed
-from tests.factories import make_user, session_post
+from tests.factories import make_user, served_user, session_post
 from tracking import plan as plan_module
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL"),
 ]
-
-
-def serve(user_id):
-    backend = ProfileModelBackend
-    return cached_user(
-        user_id,
-        lambda: backend._load(user_id),
-        lambda: backend._profile(user_id),
-        backend._attach_profile,
-    )
 
 
 def stored_versions(user) -> tuple[int, int]:
@@ -84,9 +74,9 @@ def test_after_an_old_release_write_every_later_request_sees_the_new_versions(br
     old_release_retire(member.pk)
     expected = stored_versions(member)
 
-    first = serve(member.pk)
+    first = served_user(member.pk)
     assert (first.profile.data_version, first.profile.history_version) == expected
-    second = serve(member.pk)
+    second = served_user(member.pk)
     assert (second.profile.data_version, second.profile.history_version) == expected
 
 
@@ -168,7 +158,7 @@ def test_a_profile_save_while_the_versions_are_read_cannot_mix_old_settings_with
     )  # fmt: skip
     plan_module.build_plan(racing.profile)  # this request's page, cached for everyone
 
-    fresh = serve(member.pk)
+    fresh = served_user(member.pk)
     assert fresh.profile.phase == "acute"
     plan = plan_module.build_plan(fresh.profile)
     assert plan.prescription.daily_cap is not None, "acute phase shown a plan without its cap"

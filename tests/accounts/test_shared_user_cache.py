@@ -22,7 +22,7 @@ from accounts.services import erase_account, save_profile
 from lib.cache import cached_user, data_changed
 from stretches import safety
 from stretches.screening import Answer, Verdict
-from tests.factories import PASSWORD, all_no, make_session, make_user, session_post
+from tests.factories import PASSWORD, all_no, make_session, make_user, served_user, session_post
 from tracking import services as tracking_services
 
 pytestmark = [
@@ -37,17 +37,6 @@ GENERATIONS = {"account": "account-generation", "profile": "user-generation"}
 
 def generation(user, kind: str = "account") -> str | None:
     return cache.get(f"{GENERATIONS[kind]}:{user.pk}")
-
-
-def serve(user_id):
-    """The user as the next request reads it (accounts.backends), active or not."""
-    backend = ProfileModelBackend
-    return cached_user(
-        user_id,
-        lambda: backend._load(user_id),
-        lambda: backend._profile(user_id),
-        backend._attach_profile,
-    )
 
 
 def warm(client: Client, user) -> tuple[str, str]:
@@ -143,7 +132,7 @@ def test_every_write_to_the_user_retires_the_cached_copy(browser, member, write,
         assert generation(member, kind) != before[kind]
         assert cache.get(f"{kind}:{member.pk}") is None
     fresh = get_user_model().objects.select_related("profile").get(pk=member.pk)
-    served = serve(member.pk)
+    served = served_user(member.pk)
     assert served.password == fresh.password
     assert served.is_active == fresh.is_active
     assert served.profile.data_version == fresh.profile.data_version
@@ -167,7 +156,7 @@ def test_after_a_logged_session_the_next_request_reads_only_the_profile_row_agai
     # /healthz's own probe and the profile row: nothing else from the database.
     with django_assert_num_queries(2):
         assert browser.get("/healthz").status_code == 200
-    served = serve(member.pk)
+    served = served_user(member.pk)
     stored = Profile.objects.get(user=member)
     assert (served.profile.data_version, served.profile.history_version) == (
         stored.data_version,
@@ -217,7 +206,7 @@ def test_a_worker_that_read_the_old_row_cannot_put_it_back(member):
         backend._attach_profile,
     )  # fmt: skip
     assert first is stale
-    served = serve(member.pk)
+    served = served_user(member.pk)
     assert served.profile.data_version == stale.profile.data_version + 1
 
 
@@ -241,7 +230,9 @@ def test_a_worker_that_read_an_old_profile_row_cannot_put_it_back(browser, membe
         backend._attach_profile,
     )  # fmt: skip
     stored = Profile.objects.get(user=member)
-    assert serve(member.pk).profile.data_version == stored.data_version == old.data_version + 1
+    assert (
+        served_user(member.pk).profile.data_version == stored.data_version == old.data_version + 1
+    )
 
 
 def test_logout_removes_the_session_from_the_shared_cache(browser, member):
@@ -291,7 +282,7 @@ def test_a_write_by_a_worker_of_the_release_before_is_seen(browser, member):
     cache.set(f"user-generation:{member.pk}", "old-release-write", timeout=None)
     cache.delete(f"user:{member.pk}")
     stored = Profile.objects.get(user=member)
-    assert serve(member.pk).profile.data_version == stored.data_version
+    assert served_user(member.pk).profile.data_version == stored.data_version
 
     # An old worker keeps its copy (versions inside) under the current "user-generation";
     # this release's write replaces that generation, so the old worker reads the row again.
