@@ -37,6 +37,7 @@ def cached_for_user[T](
     extra: tuple[Hashable, ...] = (),
     history: bool = False,
     today: date | None = None,
+    read: bool = True,
 ) -> T:
     """``compute()``'s result for this user, data version and local day (and ``extra``).
 
@@ -47,9 +48,13 @@ def cached_for_user[T](
     ``today``: the local day ``compute`` was made for, when the caller read it before
     (it must be the day in the key: read again here, it may already be the next one, and
     a value made for the day before would be kept under it).
+
+    ``read=False``: compute and store without asking first, for a caller that has just
+    moved the version on itself (nothing can be under the new key yet but what another
+    request computed from the same records).
     """
     key = user_key(profile, name, extra=extra, history=history, today=today)
-    value = cached_get(key)
+    value = cached_get(key) if read else None
     if value is None:
         # Kept for many requests: no per-response markers of a page being rendered.
         with unmarked():

@@ -5,6 +5,13 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
+from lib.choices import (
+    FlatCheckboxSelectMultiple,
+    FlatChoiceField,
+    FlatMultipleChoiceField,
+    FlatRadioSelect,
+    FlatTypedChoiceField,
+)
 from lib.page_cache import fresh_uuid
 from lib.text import PlainTextField
 from stretches.models import Exercise, StopSignal
@@ -27,11 +34,11 @@ AFTER_SESSION_SIGNALS = [(s.value, s.label) for s in StopSignal if s is not Stop
 
 
 def pain_field(label: str) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
+    return FlatTypedChoiceField(
         label=label,
         choices=PAIN_CHOICES,
         coerce=int,
-        widget=forms.RadioSelect,
+        widget=FlatRadioSelect,
         help_text="0 means no pain, 10 the worst pain you can imagine.",
         error_messages={
             "required": "Choose a number from 0 (no pain) to 10 (worst imaginable).",
@@ -57,11 +64,12 @@ class SessionForm(forms.Form):
     # Drawn by tracking/_pain_field.html; strings, so the template need not localise them.
     pain_scale = tuple(str(n) for n in range(PAIN_MIN, PAIN_MAX + 1))
 
-    exercise = forms.ChoiceField(label="Stretch")
-    sides = forms.ChoiceField(
+    # lib.choices: each form's copy of these shares their (value, label) pairs.
+    exercise = FlatChoiceField(label="Stretch")
+    sides = FlatChoiceField(
         label="Side(s)",
         choices=Sides.choices,
-        widget=forms.RadioSelect,
+        widget=FlatRadioSelect,
         error_messages={"invalid_choice": "Choose which side or sides you stretched."},
     )
     reps_per_side = forms.IntegerField(
@@ -80,11 +88,11 @@ class SessionForm(forms.Form):
     )
     pain_before = pain_field("Pain before the session")
     pain_after = pain_field("Pain after the session")
-    stop_signals = forms.MultipleChoiceField(
+    stop_signals = FlatMultipleChoiceField(
         label="Did any of these happen? (each one pauses the programme)",
         choices=AFTER_SESSION_SIGNALS,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=FlatCheckboxSelectMultiple,
         error_messages={"invalid_choice": "Choose only from the signs listed."},
     )
     lasting_pain = forms.BooleanField(

@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Sum
 from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
-from lib.cache import cached_for_user, cached_shared
+from lib.cache import cached_for_user, cached_shared, prefetch, user_key
 from lib.page_cache import memoised
 from stretches.models import Exercise, StopSignal
 from stretches.progression import (
@@ -195,25 +195,55 @@ def catalogue_version() -> str:
     return repr(rows)
 
 
-def build_plan(profile: Profile) -> TodayPlan:
-    """Today's plan, cached per user, data version and local day.
-
-    The catalogue's rules are part of the key, so an admin edit is seen at once too.
-    """
-    catalogue = catalogue_rules()
-    today = profile.local_today()
+def _rules_fingerprint(catalogue: dict[str, Exercise]) -> str:
     rules = sorted(
         (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps, e.both_legs)
         for e in catalogue.values()
     )
-    fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
+    return hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
+
+
+# The plan's two cache entries: the plan (under the data version) and the days before
+# today it is made from (under the history version). One description of each key, for
+# build_plan and prefetch_plan alike.
+def _plan_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, dict]:
+    return "plan-v5", {"extra": (fingerprint,), "today": today}
+
+
+def _past_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, dict]:
+    extra = (fingerprint, profile.programme_start, str(profile.tzinfo))
+    return "plan-past-v2", {"extra": extra, "history": True, "today": today}
+
+
+def build_plan(profile: Profile, *, after_write: bool = False) -> TodayPlan:
+    """Today's plan, cached per user, data version and local day.
+
+    The catalogue's rules are part of the key, so an admin edit is seen at once too.
+    ``after_write``: the caller has just moved the data version on (a logged session), so
+    the plan is made without first asking the cache for it.
+    """
+    catalogue = catalogue_rules()
+    today = profile.local_today()
+    fingerprint = _rules_fingerprint(catalogue)
+    name, key = _plan_entry(profile, fingerprint, today)
     return cached_for_user(
         profile,
-        "plan-v5",
+        name,
         lambda: _compute_plan(profile, catalogue, today, fingerprint),
-        extra=(fingerprint,),
-        today=today,
+        read=not after_write,
+        **key,
     )
+
+
+def prefetch_plan(profile: Profile) -> None:
+    """Read the plan and the days before today it is made from in one round trip, for a
+    request that builds the plan, writes, and builds it again (the log POST): the second
+    build finds the days before today read here when the write left them as they were
+    (lib.cache.prefetch: each key names the version it holds)."""
+    fingerprint = _rules_fingerprint(catalogue_rules())
+    today = profile.local_today()
+    entries = (_plan_entry(profile, fingerprint, today), _past_entry(profile, fingerprint, today))
+    prefetch([user_key(profile, name, **key) for name, key in entries])
 
 
 # Per local day: [sessions, lying sessions, before total, after total, before max, worst].
@@ -290,13 +320,9 @@ def _compute_plan(
     tz = profile.tzinfo
     start = profile.programme_start
     by_id = {exercise.pk: exercise for exercise in catalogue.values()}
+    name, key = _past_entry(profile, fingerprint, today)
     per_day, per_exercise_day, last_before = cached_for_user(
-        profile,
-        "plan-past-v2",
-        lambda: _days_before_today(profile, by_id, today),
-        extra=(fingerprint, start, str(tz)),
-        history=True,
-        today=today,
+        profile, name, lambda: _days_before_today(profile, by_id, today), **key
     )
     setbacks = setbacks_for(profile.user)
     # Today's sessions, newest first: one query whether or not there is one yet, so the

@@ -89,26 +89,26 @@ def log_session(
         "has_stop_signal": bool(signals),
         "note": note,
     }
-    with transaction.atomic():
-        # Stored first, looked up only when the token is already there: a new session
-        # (nearly every one) costs one statement, not a read and then a write.
-        try:
-            with transaction.atomic():
-                session = Session.objects.create(user=user, client_token=client_token, **fields)
-            created = True
-        except IntegrityError:
-            # The same form again (a double tap, a retry), or a rule the database refuses
-            # (a range check): then there is no session to find, and the error stands.
-            session = Session.objects.filter(user=user, client_token=client_token).first()
-            if session is None:
-                raise
-            created = False
-        if created:
+    # Stored first, looked up only when the token is already there: a new session (nearly
+    # every one) costs one statement, not a read and then a write. The insert is the
+    # transaction's first statement, so a refused insert leaves nothing to undo and needs
+    # no savepoint of its own (two round trips fewer on every log).
+    try:
+        with transaction.atomic():
+            session = Session.objects.create(user=user, client_token=client_token, **fields)
             stamped = stamp_session(
                 user=user, session=_safety(session), reported_on=user.profile.local_today()
             )
             data_changed(user, today_only=not stamped and _on_local_today(user, performed_at))
-    return session, created
+    except IntegrityError:
+        # The same form again (a double tap, a retry; its first save committed), or a rule
+        # the database refuses (a range check): then there is no session to find, and
+        # the error stands. Whatever this transaction wrote was rolled back with it.
+        session = Session.objects.filter(user=user, client_token=client_token).first()
+        if session is None:
+            raise
+        return session, False
+    return session, True
 
 
 # A session this close to the user's midnight counts as touching the past: by the time

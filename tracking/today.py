@@ -23,7 +23,7 @@ from stretches.screening import LASTING_PAIN_HOURS, SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import weekly_questions_due
-from tracking.plan import TodayPlan, build_plan, catalogue_version
+from tracking.plan import TodayPlan, build_plan, catalogue_version, prefetch_plan
 from tracking.presentation import count
 from tracking.services import add_stop_signal, log_session, save_checkin
 
@@ -195,6 +195,7 @@ def log(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     if profile.programme_start is None:
         return redirect("today")
+    prefetch_plan(profile)  # and the days before today, which the fresh plan below reuses
     plan = build_plan(profile)
     form = _form(request, plan, data=request.POST)
     if form.is_valid():
@@ -214,7 +215,7 @@ def log(request: HttpRequest) -> HttpResponse:
             return HttpResponseClientRedirect("/screening/")
         # The save bumped the profile's versions, and data_changed read them back into
         # this request's profile: the plan below is the fresh one.
-        fresh = build_plan(profile)
+        fresh = build_plan(profile, after_write=created)
         response = pain_response(session)
         guided = created and (response["rose"] or response["severe"])
         status = saved_text(session, created=created, guided=guided)

@@ -25,7 +25,7 @@ from accounts.models import Profile
 from stretches.models import Exercise, StopSignal
 from stretches.safety import gate_state, record_screening, safety_record
 from stretches.screening import Answer
-from tests.factories import all_no, make_user
+from tests.factories import all_no, make_user, session_post
 from tests.properties import examples
 from tracking import series
 from tracking.models import Session, Sides
@@ -244,3 +244,52 @@ def test_the_reports_safety_lists_show_a_stop_signal_added_after_a_plain_session
         answers = {qid: Answer(value) for qid, value in all_no().items()}
         record_screening(user=user, answers=answers, triggers=(), reason="due")
         assert client.get("/progress/report/").text.count("<tr>") == screenings + 1
+
+
+# --- The log POST's own plan ------------------------------------------------------------
+
+POSTS = st.lists(
+    st.tuples(
+        st.sampled_from(["post", "post", "post", "back", "checkin"]),
+        st.integers(0, 10),  # pain before
+        st.integers(0, 10),  # pain after
+        st.integers(0, 9),  # hours on
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=POSTS)
+def test_the_plan_a_log_post_leaves_behind_is_a_fresh_read(steps, client, monkeypatch):
+    """The log POST builds the plan after its write without asking the cache first, and
+    reuses the days before today it read before the write (tracking.plan.prefetch_plan):
+    what it leaves in the cache, and what the next page shows, must be what a read of
+    the database makes, whatever came before."""
+    with time_machine.travel(NOW, tick=False) as clock:
+        user = make_user(time_zone="Pacific/Auckland", start=NOW.date() - timedelta(days=20))
+        client.force_login(user)
+        for operation, before, after, hours in steps:
+            clock.shift(timedelta(hours=hours))
+            if operation == "back":
+                log(user, when=datetime.now(AUCKLAND) - timedelta(days=1 + hours % 5))
+            elif operation == "checkin":
+                save_checkin(user=user, week=2 + hours % 3, movement="better", sleep="same")
+            else:
+                client.get("/today/")  # the page the form is on: its plan is cached
+                response = client.post(
+                    "/today/log/",
+                    session_post(pain_before=str(before), pain_after=str(after)),
+                    headers={"HX-Request": "true"},
+                )
+                if response.headers.get("HX-Trigger") != "session-logged":
+                    # Closed by the gate (severe pain on a third day) or the flare's cap.
+                    continue
+            if not gate_state(user).decision.allowed:
+                continue
+            assert everything(user)[0] == uncached(user, monkeypatch)[0], (operation, hours)

@@ -114,6 +114,37 @@ def test_log_session_is_one_transaction(user):
     assert not Session.objects.filter(user=user).exists()
 
 
+def test_a_refusal_after_the_insert_is_not_taken_for_a_repeat(user):
+    """The insert has no savepoint of its own: a database refusal later in the same
+    transaction (here, stamping) rolls the session back with it and stands, rather than
+    being read as "that form was already saved"."""
+    profile = user.profile
+    versions = (profile.data_version, profile.history_version)
+    with (
+        mock.patch("tracking.services.stamp_session", side_effect=IntegrityError("refused")),
+        pytest.raises(IntegrityError),
+    ):
+        log_session(**service_kwargs(user))
+
+    assert not Session.objects.filter(user=user).exists()
+    profile.refresh_from_db()
+    assert (profile.data_version, profile.history_version) == versions
+
+
+def test_a_repeated_form_moves_no_version(user):
+    token = uuid.uuid4()
+    log_session(**service_kwargs(user, client_token=token))
+    profile = user.profile
+    profile.refresh_from_db()
+    versions = (profile.data_version, profile.history_version)
+
+    _, created = log_session(**service_kwargs(user, client_token=token))
+
+    assert created is False
+    profile.refresh_from_db()
+    assert (profile.data_version, profile.history_version) == versions
+
+
 def test_pain_outside_0_10_is_refused_by_the_database(user):
     for field, value in (("pain_before", 11), ("pain_after", 11)):
         values = {"pain_before": 5, "pain_after": 5, field: value}
