@@ -1,7 +1,7 @@
 """EaseBack benchmark: every figure of the performance issue, measured in one run.
 
     make bench                          # full run, about 10 minutes
-    .venv/bin/python bench/run.py --quick   # 100,000 sessions, 5 s load runs
+    .venv/bin/python bench/run.py --quick   # 100,000 sessions, 2 s load runs
     .venv/bin/python bench/run.py --keep    # leave the databases for a look afterwards
 
 Needs the PostgreSQL at 127.0.0.1:5432 (user postgres, no password) and wrk. It
@@ -67,8 +67,8 @@ class Size:
 
 
 SIZES = {
-    "full": Size(1_000_000, 5_000, 100_000, 15, 3, 60, 10, 20),
-    "quick": Size(100_000, 500, 20_000, 5, 2, 20, 4, 10),
+    "full": Size(1_000_000, 5_000, 100_000, 4, 6, 60, 10, 20),
+    "quick": Size(100_000, 500, 20_000, 2, 5, 20, 4, 10),
 }
 
 
@@ -298,12 +298,13 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
 
     step(
         f"load: wrk -t2 -c{targets.CONNECTIONS}, {size.load_seconds} s per run, "
-        f"{size.load_cycles} rounds of every figure in turn"
+        f"{size.load_cycles} rounds of every figure in turn, each between two signed-in "
+        "/healthz runs"
     )
     figures = targets.under_load(
         wrk, stack.temp, server.base, pool, log_pool, server.port, seconds=size.load_seconds,
         rounds=size.load_cycles, csrf_cookie_name=CSRF_COOKIE, database_url=database_url(FULL),
-        redis_url=stack.redis_url,
+        redis_url=stack.redis_url, worker_pids=server.worker_pids(),
     )  # fmt: skip
     step(f"uncached: {size.uncached_rounds} rounds of each page right after a data change")
     csrf, body = targets.log_post_args(server.port, log_pool, CSRF_COOKIE, database_url(FULL))
@@ -360,7 +361,7 @@ def exports_memory(stack: Stack, full: dict, threads: int, table: Table) -> None
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="100,000 sessions, 5 s load runs")
+    parser.add_argument("--quick", action="store_true", help="100,000 sessions, 2 s load runs")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
         "--no-redis", action="store_true", help="run without the shared cache (REDIS_URL unset)"

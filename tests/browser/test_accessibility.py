@@ -18,6 +18,7 @@ WIDTHS = (390, 1280)
 HEIGHT = 900
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("state", walk.STATES)
 def test_no_wcag_violations(state, browser, live_server, settings, subtests):
     static_files_unhashed(settings)

@@ -10,7 +10,7 @@ import pytest
 from tests.browser import walk
 from tests.browser.support import static_files_unhashed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.layout]
 
 NARROWEST = 320
 

@@ -18,7 +18,7 @@ from tests.browser.phone import (
 from tests.conftest import browser_login
 from tests.factories import make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.layout]
 
 SLUGS = [
     "single-knee-to-chest",
