@@ -125,7 +125,7 @@ def data_changed(user, *, today_only: bool = False) -> None:
     ``accounts`` (the apps import one another in one direction only).
     """
     profile_model = apps.get_model("accounts", "Profile")
-    loaded = getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
+    loaded = loaded_profile(user)
     history, params = "history_version + 1", []
     if today_only and loaded is not None:
         # "Today" was judged in the time zone this request loaded. Another request may
@@ -149,7 +149,26 @@ def data_changed(user, *, today_only: bool = False) -> None:
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
     if loaded is not None and row is not None:
+        if row[0] != loaded.data_version + 1:
+            # Another write landed since this request read the profile (a setting changed
+            # in another tab, say): what the request builds next (the fresh plan of a log
+            # POST) must be made from the row as it is now, which this update has locked,
+            # not from the settings read before.
+            loaded.refresh_from_db()
         loaded.data_version, loaded.history_version = row
+
+
+def loaded_profile(user):
+    """The profile this request loaded with ``user``, or None (never a query)."""
+    return getattr(getattr(user, "_state", None), "fields_cache", {}).get("profile")
+
+
+def read_profile_again(user) -> None:
+    """Read the loaded profile row again (settings and versions), for a request that has
+    learnt that another write landed since it loaded it."""
+    loaded = loaded_profile(user)
+    if loaded is not None:
+        loaded.refresh_from_db()
 
 
 # --- The signed-in user, shared by every worker (only with REDIS_URL) -------------------

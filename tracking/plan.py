@@ -207,7 +207,17 @@ def _rules_fingerprint(catalogue: dict[str, Exercise]) -> str:
 # today it is made from (under the history version). One description of each key, for
 # build_plan and prefetch_plan alike.
 def _plan_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, dict]:
-    return "plan-v5", {"extra": (fingerprint,), "today": today}
+    # Every setting the plan reads, in its key: a plan made by a request that loaded the
+    # profile before a setting changed in another tab (the acute phase, its daily cap) is
+    # only ever served to requests that loaded the same settings.
+    settings = (
+        profile.phase,
+        profile.time_zone,
+        profile.programme_start,
+        profile.desk_work,
+        profile.sciatica_side,
+    )
+    return "plan-v6", {"extra": (fingerprint, *settings), "today": today}
 
 
 def _past_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, dict]:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from lib.cache import data_changed
+from lib.cache import data_changed, read_profile_again
 from stretches.models import Exercise, StopSignal
 from stretches.safety import SessionSafety, correct_session, stamp_session
 from tracking.models import PegScore, Session, WeeklyCheckin
@@ -107,6 +107,10 @@ def log_session(
         session = Session.objects.filter(user=user, client_token=client_token).first()
         if session is None:
             raise
+        # Its first save committed while this request ran (a double tap), moving the
+        # versions on, and perhaps closing the plan (severe pain on a third day): what the
+        # request shows and decides next is read from the row as it is now.
+        read_profile_again(user)
         return session, False
     return session, True
 
