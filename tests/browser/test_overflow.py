@@ -10,7 +10,11 @@ import pytest
 from tests.browser import walk
 from tests.browser.support import static_files_unhashed
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.layout]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.layout,
+    pytest.mark.layout_postgres,
+]
 
 NARROWEST = 320
 

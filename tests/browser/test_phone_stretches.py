@@ -18,7 +18,11 @@ from tests.browser.phone import (
 from tests.conftest import browser_login
 from tests.factories import make_user
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.layout]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.layout,
+    pytest.mark.layout_postgres,
+]
 
 SLUGS = [
     "single-knee-to-chest",

@@ -11,7 +11,11 @@ from tests.browser import axe
 from tests.browser.support import pick_pain, static_files_unhashed
 from tests.conftest import browser_login, make_session, make_user
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.layout]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.layout,
+    pytest.mark.layout_postgres,
+]
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
