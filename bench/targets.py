@@ -264,9 +264,9 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], log_pool: lis
             figure()
             after = run(SIGNED_IN, "/healthz", pool).requests_per_second
             # Figures.share divides by the faster of the two, never a baseline that flatters
-            # the figure: the run right after the log POST was often slower (PostgreSQL
-            # still writing out what the POSTs and their clean-up wrote), and a mean of the
-            # two would lift the POST's share.
+            # the figure: the run right after the log POST was often slower (perhaps
+            # PostgreSQL still writing out what the POSTs and their clean-up wrote), and a
+            # mean of the two would lift the POST's share.
             figures.beside.setdefault(name, []).append((healthz, after))
             healthz = after
     return figures
