@@ -16,7 +16,7 @@ from accounts.services import create_account
 from stretches.models import Exercise, Screening
 from stretches.screening import QUESTIONS, Answer, Verdict
 from tracking.models import Session, Sides
-from tracking.services import stamp_history
+from tracking.services import log_session, stamp_history
 
 PASSWORD = "calm-Stretch-42"
 # Queries a signed-in request spends before the view's own, on the first request after
@@ -88,6 +88,24 @@ def make_session(
     )
     stamp_history(user, [session])  # stamped and versioned as logging does
     return session
+
+
+def log_stretch(user, *, when=None, before=4, after=3, signals=(), token=None):
+    """A single-knee-to-chest session logged as the form does (``log_session``), now unless
+    ``when``: (session, created)."""
+    return log_session(
+        user=user,
+        exercise=exercise(),
+        performed_at=when or timezone.now(),
+        sides=Sides.LEFT_AND_RIGHT,
+        reps_per_side=3,
+        hold_seconds=15,
+        hold_seconds_target=15,
+        pain_before=before,
+        pain_after=after,
+        stop_signals=list(signals),
+        client_token=token or uuid.uuid4(),
+    )
 
 
 def session_post(**overrides) -> dict:

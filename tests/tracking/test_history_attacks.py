@@ -7,7 +7,6 @@ deterministic by running the other request's work at the exact point where it ca
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,14 +21,13 @@ import tracking.progress_views
 from accounts.admin import ProfileAdmin
 from accounts.models import Profile
 from accounts.services import profile_for, save_profile
-from stretches.models import Exercise
 from stretches.safety import gate_state, safety_record
-from tests.factories import make_user
+from tests.factories import log_stretch, make_user
 from tracking import series
-from tracking.models import Session, Sides
+from tracking.models import Session
 from tracking.plan import build_plan
 from tracking.progress_views import daily_numbers, trends_for
-from tracking.services import log_session, save_checkin
+from tracking.services import save_checkin
 
 pytestmark = pytest.mark.django_db
 
@@ -45,19 +43,7 @@ def at(day, hour, minute=0, tz=AUCKLAND, **extra) -> datetime:
 
 
 def log(user, *, when=None, before=4, after=4, signals=()):
-    return log_session(
-        user=user,
-        exercise=Exercise.objects.get(slug="single-knee-to-chest"),
-        performed_at=when or datetime.now(AUCKLAND),
-        sides=Sides.LEFT_AND_RIGHT,
-        reps_per_side=3,
-        hold_seconds=15,
-        hold_seconds_target=15,
-        pain_before=before,
-        pain_after=after,
-        stop_signals=list(signals),
-        client_token=uuid.uuid4(),
-    )[0]
+    return log_stretch(user, when=when, before=before, after=after, signals=signals)[0]
 
 
 def fresh_user(user):

@@ -10,7 +10,6 @@ delete, a check-in, a session minutes before midnight) moves it on.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,20 +21,19 @@ from hypothesis import strategies as st
 
 import lib.cache
 from accounts.models import Profile
-from stretches.models import Exercise, StopSignal
+from stretches.models import StopSignal
 from stretches.safety import gate_state, record_screening, safety_record
 from stretches.screening import Answer
-from tests.factories import all_no, make_user, session_post
+from tests.factories import all_no, log_stretch, make_user, session_post
 from tests.properties import examples
 from tracking import series
-from tracking.models import Session, Sides
+from tracking.models import Session
 from tracking.peg_data import peg_summary_for, weekly_questions_due
 from tracking.plan import build_plan
 from tracking.progress_views import trends_for
 from tracking.services import (
     add_stop_signal,
     delete_session,
-    log_session,
     save_checkin,
     save_peg,
     update_session,
@@ -56,19 +54,7 @@ def versions(user) -> tuple[int, int]:
 
 
 def log(user, *, when=None, before=4, after=3, signals=()):
-    return log_session(
-        user=user,
-        exercise=Exercise.objects.get(slug="single-knee-to-chest"),
-        performed_at=when or datetime.now(AUCKLAND),
-        sides=Sides.LEFT_AND_RIGHT,
-        reps_per_side=3,
-        hold_seconds=15,
-        hold_seconds_target=15,
-        pain_before=before,
-        pain_after=after,
-        stop_signals=list(signals),
-        client_token=uuid.uuid4(),
-    )[0]
+    return log_stretch(user, when=when, before=before, after=after, signals=signals)[0]
 
 
 @pytest.fixture

@@ -19,12 +19,10 @@ import lib.cache
 import tracking.today
 from accounts.models import Profile
 from accounts.services import save_profile
-from stretches.models import Exercise
 from stretches.safety import gate_state
-from tests.factories import make_user, session_post
-from tracking.models import Session, Sides
+from tests.factories import log_stretch, make_user, session_post
+from tracking.models import Session
 from tracking.plan import build_plan
-from tracking.services import log_session
 from tracking.today import counts_text
 
 pytestmark = pytest.mark.django_db
@@ -37,22 +35,6 @@ HX = {"HX-Request": "true"}
 
 def fresh_user(user):
     return Profile.objects.select_related("user").get(user=user).user
-
-
-def log(user, *, when=None, before=4, after=3, token=None):
-    return log_session(
-        user=user,
-        exercise=Exercise.objects.get(slug="single-knee-to-chest"),
-        performed_at=when or datetime.now(AUCKLAND),
-        sides=Sides.LEFT_AND_RIGHT,
-        reps_per_side=3,
-        hold_seconds=15,
-        hold_seconds_target=15,
-        pain_before=before,
-        pain_after=after,
-        stop_signals=[],
-        client_token=token or uuid.uuid4(),
-    )
 
 
 def cached_plan(user):
@@ -99,7 +81,7 @@ def person(client):
 
 def test_the_acute_phase_chosen_in_another_tab_caps_the_day_at_once(client, person, monkeypatch):
     for _ in range(3):
-        log(person)  # standard phase: no daily cap
+        log_stretch(person)  # standard phase: no daily cap
     client.get("/today/")
     with monkeypatch.context() as patch:
         before_the_write(patch, acute_in_another_tab(person))
@@ -117,7 +99,7 @@ def test_the_acute_phase_chosen_in_another_tab_caps_the_day_at_once(client, pers
 
 def test_a_plan_another_tab_cached_after_this_write_is_not_overwritten(client, person, monkeypatch):
     for _ in range(3):
-        log(person)
+        log_stretch(person)
     client.get("/today/")
     with monkeypatch.context() as patch:
         before_the_write(
@@ -135,7 +117,7 @@ def test_a_time_zone_changed_in_another_tab_counts_today_in_the_new_zone(client,
         user = make_user(time_zone="Europe/London", start=now.date() - timedelta(days=20))
         client.force_login(user)
         # 22:30 UTC on the 19th: yesterday in London, 00:30 today in Berlin.
-        log(user, when=datetime(2026, 5, 19, 22, 30, tzinfo=UTC))
+        log_stretch(user, when=datetime(2026, 5, 19, 22, 30, tzinfo=UTC))
         client.post("/today/lasting-pain/", {"lasting": "no"})
         client.get("/today/")
 
@@ -160,7 +142,7 @@ def test_a_double_tap_whose_first_save_lands_first_shows_that_save(client, perso
     post = session_post()
     token = uuid.UUID(post["client_token"])
     with monkeypatch.context() as patch:
-        before_the_write(patch, lambda: log(fresh_user(person), token=token))
+        before_the_write(patch, lambda: log_stretch(fresh_user(person), token=token))
         response = client.post("/today/log/", post, headers=HX)
     assert Session.objects.filter(user=person).count() == 1
     assert "That session was already saved." in response.text
@@ -173,13 +155,15 @@ def test_a_double_tap_whose_first_save_closed_the_plan_is_sent_to_the_screening(
     """The first tap (severe pain on a third day) closes the plan while the second is
     between the gate and its insert: the second must not hand back a plan and timer."""
     for days in (1, 2):
-        log(person, when=datetime.now(AUCKLAND) - timedelta(days=days), before=8, after=8)
+        log_stretch(person, when=datetime.now(AUCKLAND) - timedelta(days=days), before=8, after=8)
     client.post("/today/lasting-pain/", {"lasting": "no"})
     client.get("/today/")
     post = session_post(pain_before="8", pain_after="8")
     token = uuid.UUID(post["client_token"])
     with monkeypatch.context() as patch:
-        before_the_write(patch, lambda: log(fresh_user(person), token=token, before=8, after=8))
+        before_the_write(
+            patch, lambda: log_stretch(fresh_user(person), token=token, before=8, after=8)
+        )
         response = client.post("/today/log/", post, headers=HX)
     assert not gate_state(fresh_user(person)).decision.allowed
     assert response.headers.get("HX-Redirect") == "/screening/"
