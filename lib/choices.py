@@ -18,12 +18,10 @@ import copy
 from django import forms
 
 
-def _flat(choices) -> list:
-    pairs = list(choices)
-    for _, label in pairs:
+def _check_flat(choices) -> None:
+    for _, label in choices:
         if isinstance(label, (list, tuple, dict)):
             raise TypeError("grouped choices need Django's own deep copy")
-    return pairs
 
 
 class _FlatChoicesWidget:
@@ -52,7 +50,7 @@ class _FlatChoicesField:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _flat(self._choices)
+        _check_flat(self._choices)
         if not isinstance(self.widget, _FlatChoicesWidget):
             raise TypeError(f"{type(self).__name__} needs one of lib.choices' widgets")
 
