@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -66,6 +66,17 @@ def exercise(slug: str = "single-knee-to-chest") -> Exercise:
     return Exercise.objects.get(slug=slug)
 
 
+def earlier_today(user, ago: timedelta) -> datetime:
+    """``ago`` before now, but still today in the user's zone (at its midnight at the
+    earliest): run in the first hours after midnight, "two hours ago" is yesterday, and a
+    test of today's counts or of the question asked before the day's first session would
+    fail then."""
+    tz = user.profile.tzinfo
+    now = timezone.now()
+    midnight = datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
+    return max(now - ago, midnight)
+
+
 def make_session(
     user, *, performed_at: datetime | None = None, slug: str = "single-knee-to-chest", **fields
 ) -> Session:
@@ -79,9 +90,11 @@ def make_session(
     }
     defaults.update(fields)
     stop = defaults.get("stop_signals") or []
+    if performed_at is None:
+        performed_at = earlier_today(user, timedelta(minutes=5))
     session = Session.objects.create(
         user=user,
-        performed_at=performed_at or timezone.now() - timedelta(minutes=5),
+        performed_at=performed_at,
         exercise=exercise(slug),
         has_stop_signal=bool(stop),
         **defaults,

@@ -13,6 +13,7 @@ from accounts.models import Profile
 from stretches.models import Clearance, SafetyEvent, Screening
 from stretches.screening import EMERGENCY_QUESTION_IDS, QUESTIONS, QUESTIONS_BY_ID, Tier, Verdict
 from tests.conftest import all_no, make_screening, make_session, make_user, session_post
+from tests.factories import earlier_today
 from tests.pages import messages_of, page_text
 from tracking.models import Session, WeeklyCheckin
 
@@ -640,7 +641,7 @@ def test_gate_walk_every_exercise_view_redirects_a_blocked_user_and_writes_nothi
 def test_gate_walk_the_same_requests_get_through_for_a_clear_user(client, db):
     # The control: the redirect above comes from the gate, not from a bad request.
     someone = make_user()
-    session = make_session(someone, performed_at=timezone.now() - timedelta(hours=2))
+    session = make_session(someone, performed_at=earlier_today(someone, timedelta(hours=2)))
     client.force_login(someone)
 
     for pattern in (p for p in app_patterns() if is_gated(p)):
