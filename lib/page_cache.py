@@ -82,7 +82,8 @@ logger = logging.getLogger(__name__)
 
 PAGE_SECONDS = 6 * 3600
 HTMX_HEADERS = ("HTTP_HX_REQUEST", "HTTP_HX_TARGET", "HTTP_HX_HISTORY_RESTORE_REQUEST")
-_MARKER = re.compile(r"pcm[0-9a-f]{24}")
+# A marker, in a group so that split keeps it: text, marker, text, marker, ..., text.
+_MARKER_SPLIT = re.compile(r"(pcm[0-9a-f]{24})")
 _CSRF_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 
 
@@ -104,11 +105,23 @@ def _marker() -> str:
     return "pcm" + secrets.token_hex(12)
 
 
-def _produce(kind: str, arg: str) -> str:
+# Django date formats with no words in them, as strftime (or isoformat) writes them, for
+# the times every response of a stored page puts in (the offline note): the same text
+# as date_format, without parsing the format on every response.
+_PLAIN_FORMATS = {
+    "Y-m-d": lambda moment: moment.strftime("%Y-%m-%d"),
+    "H:i": lambda moment: moment.strftime("%H:%M"),
+    "c": lambda moment: moment.isoformat(),
+}
+
+
+def _produce(kind: str, arg: str, now=None) -> str:
     if kind == "uuid":
         return str(uuid.uuid4())
     if kind == "now":
-        return date_format(timezone.localtime(), arg)
+        moment = timezone.localtime(now)
+        plain = _PLAIN_FORMATS.get(arg)
+        return plain(moment) if plain is not None else date_format(moment, arg)
     raise ValueError(kind)
 
 
@@ -300,16 +313,20 @@ def _fill(entry: dict, request: HttpRequest) -> HttpResponse:
     csrf_token = None
     if entry["csrf_used"] or any(kind == "csrf" for kind, _ in entry["values"].values()):
         csrf_token = get_token(request)  # and the cookie, as rendering would have set it
+    now = timezone.now()  # one instant for every time in the page
     values = {
-        marker: csrf_token if kind == "csrf" else _produce(kind, arg)
+        marker: csrf_token if kind == "csrf" else _produce(kind, arg, now)
         for marker, (kind, arg) in entry["values"].items()
     }
     if entry["nonce"] and (nonce := get_nonce(request)) is not None:
         values[entry["nonce"]] = str(nonce)
-    html = entry["html"]
-    if values:
-        html = _MARKER.sub(lambda match: values.get(match.group(), match.group()), html)
-    return HttpResponse(html, headers=entry["headers"])
+    # Stored cut at its markers (``_template``): a join, not a search of the whole page.
+    parts = entry["parts"]
+    if len(parts) > 1:
+        parts = parts.copy()
+        for i in range(1, len(parts), 2):
+            parts[i] = values.get(parts[i], parts[i])
+    return HttpResponse("".join(parts), headers=entry["headers"])
 
 
 def _template(response: HttpResponse, request: HttpRequest, render: _Render, csrf_used: bool):
@@ -340,7 +357,8 @@ def _template(response: HttpResponse, request: HttpRequest, render: _Render, csr
             values[marker] = ("csrf", "")
     headers = {name: value for name, value in response.items()}
     return {
-        "html": html,
+        # The page cut at its markers once, here, so that no response searches it again.
+        "parts": _MARKER_SPLIT.split(html),
         "values": values,
         "nonce": nonce_marker,
         "csrf_used": csrf_used,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounts.services import data_changed
 from lib import page_cache
@@ -338,3 +343,18 @@ def test_today_costs_the_same_queries_before_and_after_the_days_first_session():
         assert asked is not today  # the last session was found either way
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from(["UTC", "Australia/Sydney", "America/St_Johns", "Asia/Kathmandu"]),
+)
+def test_the_offline_notes_times_read_as_djangos_date_format_writes_them(moment, zone):
+    # Every stored page's response writes these without parsing the format each time.
+    with timezone.override(ZoneInfo(zone)):
+        local = timezone.localtime(moment)
+        for fmt in page_cache._PLAIN_FORMATS:
+            assert page_cache._produce("now", fmt, moment) == date_format(local, fmt)
