@@ -93,6 +93,21 @@ def cached_get(key: str):
     return None if found is _ABSENT else found
 
 
+def _cached_get_many(keys: list[str]) -> dict:
+    """``cache.get_many(keys)``, or the entries ``prefetch`` read for them when it read
+    them all (each once, as ``cached_get``)."""
+    store = memoised(_PREFETCHED, dict)
+    if not all(key in store for key in keys):
+        return cache.get_many(keys)
+    found = {key: store.pop(key) for key in keys}
+    return {key: value for key, value in found.items() if value is not _ABSENT}
+
+
+def shared_keys(kind: str, ident) -> list[str]:
+    """The keys ``cached_shared(kind, ident, ...)`` reads, for ``prefetch``."""
+    return list(_keys(kind, ident))
+
+
 def user_key(
     profile,
     name: str,
@@ -336,7 +351,7 @@ def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: in
     if not settings.CACHE_IS_SHARED:
         return load()
     try:
-        found = cache.get_many(list(_keys(kind, ident)))
+        found = _cached_get_many(shared_keys(kind, ident))
         value, generation = _current(found, kind, ident)
         if value is not None:
             return value

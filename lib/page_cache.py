@@ -417,6 +417,10 @@ def page_cache(
                 response = view(request, *args, **kwargs)
                 response.page_cache = "skip"
                 return response
+            if _memo.get() is not None:
+                # The request's memo (RequestMemoMiddleware): what the gate read before
+                # (the safety record, the catalogue it fetched with it) is not read again.
+                return serve(request, *args, **kwargs)
             memo = _memo.set({})
             try:
                 return serve(request, *args, **kwargs)

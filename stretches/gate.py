@@ -9,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRedirect
 
-from stretches.safety import gate_state
+from lib.cache import prefetch, shared_keys
+from stretches.safety import gate_state, safety_key
 from stretches.screening import RESCREEN_AFTER_DAYS, GateReason
+from stretches.signals import CATALOGUE, CATALOGUE_COPY
 
 GATE_MESSAGES = {
     GateReason.NO_SCREENING: "Please answer the safety questions before your first plan.",
@@ -38,6 +40,9 @@ def exercise_gate(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @wraps(view)
     def gated(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # The safety record and the stretch catalogue (which every gated view reads next)
+        # in one round trip to the shared cache.
+        prefetch([safety_key(request.user), *shared_keys(CATALOGUE, CATALOGUE_COPY)])
         decision = gate_state(request.user).decision
         if not decision.allowed:
             messages.warning(request, GATE_MESSAGES[decision.reason])

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from lib.cache import cached_for_user, data_changed
+from lib.cache import cached_for_user, data_changed, user_key
 from lib.page_cache import memoised
 from stretches.models import (
     Clearance,
@@ -158,14 +158,23 @@ def _reads(user) -> SafetyReads:
     return memoised(
         name,
         lambda: cached_for_user(
-            profile,
-            "safety-v3",
-            lambda: _load(user, today, start),
-            extra=(start,),
-            history=True,
-            today=today,
+            profile, SAFETY, lambda: _load(user, today, start), **_safety_entry(profile, today)
         ),
     )
+
+
+SAFETY = "safety-v3"
+
+
+def _safety_entry(profile, today: date) -> dict:
+    return {"extra": (profile.programme_start,), "history": True, "today": today}
+
+
+def safety_key(user) -> str:
+    """The shared-cache key of the user's safety reads (``lib.cache.prefetch``)."""
+    profile = user.profile
+    today = profile.local_today()
+    return user_key(profile, SAFETY, **_safety_entry(profile, today))
 
 
 def safety_record(user) -> SafetyRecord:
