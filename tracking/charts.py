@@ -298,7 +298,11 @@ _n = plain_number
 
 def point_markup(point: Point, style: LineStyle, layout: Layout) -> str:
     """A point as drawn: a focusable one is the dot, the larger invisible target and the
-    readout; any other is a marker with its <title> (none for a line without markers)."""
+    readout; any other is a marker with its <title> (none for a line without markers).
+
+    The target's and the readout's colours and type size are the same for every point:
+    they are in the stylesheet (.chart-focusable, .chart-tip), not repeated on each of
+    the hundreds of points a long range draws."""
     radius = _n(style.marker_radius)
     x, y = _n(point.x), _n(point.y)
     label = _escape(point.label)
@@ -313,11 +317,10 @@ def point_markup(point: Point, style: LineStyle, layout: Layout) -> str:
     return (
         f'<g class="chart-point"><circle class="chart-dot" cx="{x}" cy="{y}" r="{radius}" '
         f'aria-hidden="true"/><circle class="chart-focusable" cx="{x}" cy="{y}" '
-        f'r="{_n(layout.hit_radius)}" fill="transparent" stroke="none" tabindex="0" role="img" '
+        f'r="{_n(layout.hit_radius)}" tabindex="0" role="img" '
         f'aria-label="{label}"/><g class="chart-tip" aria-hidden="true" '
         f'transform="translate({tip_x} {tip_y})"><rect width="{width}" '
-        f'height="{_n(TIP_HEIGHT)}" rx="4" fill="#1b2629" stroke="none"/><text x="6" y="14" '
-        f'font-size="11" fill="#ffffff" stroke="none">{text}</text></g></g>'
+        f'height="{_n(TIP_HEIGHT)}" rx="4"/><text x="6" y="14">{text}</text></g></g>'
     )
 
 

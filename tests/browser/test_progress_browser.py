@@ -41,6 +41,20 @@ def test_demo_user_sees_both_charts_switches_range_and_prints_the_report(page, d
     assert re.search(r"\d", label) and re.search(
         r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)", label
     )
+    # Its readout: white 11-unit text on the dark box, over an invisible target.
+    tip = page.locator("#chart-pain .chart-focusable:focus + .chart-tip")
+    expect(tip).to_be_visible()
+    drawn = tip.evaluate(
+        """tip => {
+            const style = element => getComputedStyle(element);
+            const box = style(tip.querySelector("rect")), text = style(tip.querySelector("text"));
+            const target = style(tip.previousElementSibling);
+            return [box.fill, box.stroke, text.fill, text.fontSize, target.fill];
+        }"""
+    )
+    assert drawn == [
+        "rgb(27, 38, 41)", "none", "rgb(255, 255, 255)", "11px", "rgba(0, 0, 0, 0)"
+    ]  # fmt: skip
 
     page.evaluate("window.__stayed = true")
     page.get_by_role("link", name=re.compile("4 weeks")).click()
