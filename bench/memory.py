@@ -37,7 +37,7 @@ def _stream(port: int, path: str, cookie: str) -> tuple[int, int]:
 
 
 def export_peak(
-    stack: Stack, database: str, path: str, cookie: str, sessions: int, *, threads: int
+    stack: Stack, database: str, path: str, cookie: str, sessions: int, *, threads: int | None
 ) -> ExportPeak:
     server = stack.gunicorn(database, workers=1, threads=threads)
     try:

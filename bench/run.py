@@ -250,8 +250,10 @@ def serving_pids(stack: Stack, server) -> list[int]:
     return server.worker_pids() + [pid for (pid,) in backends]
 
 
-def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, table: Table) -> None:
-    server = stack.gunicorn(FULL, workers=2, threads=threads)
+def under_load(
+    stack: Stack, size: Size, full: dict, wrk: str, threads: int | None, table: Table
+) -> None:
+    server = stack.gunicorn(FULL, threads=threads)  # the image's workers and threads
     demo = cookie(full["cookies"]["demo"])
     pool = [cookie(key) for key in full["cookies"]["demo_pool"]]
     log_pool = [cookie(key) for key in full["cookies"]["log_pool"]]
@@ -337,7 +339,7 @@ def under_load(stack: Stack, size: Size, full: dict, wrk: str, threads: int, tab
     stack.stop(server.process)
 
 
-def exports_memory(stack: Stack, full: dict, threads: int, table: Table) -> None:
+def exports_memory(stack: Stack, full: dict, threads: int | None, table: Table) -> None:
     step("memory: peak RSS of a fresh gunicorn worker per export")
     small, big = full["sessions"]["export_small"], full["sessions"]["export_big"]
     for path in ("/progress/export.csv", "/progress/export.json"):
@@ -367,7 +369,10 @@ def main() -> int:
         "--no-redis", action="store_true", help="run without the shared cache (REDIS_URL unset)"
     )
     parser.add_argument(
-        "--threads", type=int, default=4, help="gunicorn threads per worker (Dockerfile: 4)"
+        "--threads",
+        type=int,
+        default=None,
+        help="gunicorn threads per worker (default: deploy/gunicorn.conf.py's, as the image)",
     )
     args = parser.parse_args()
     size = SIZES["quick" if args.quick else "full"]

@@ -165,10 +165,12 @@ class Stack:
         if process in self.processes:
             self.processes.remove(process)
 
-    def gunicorn(self, database: str, *, workers: int, threads: int) -> Gunicorn:
+    def gunicorn(
+        self, database: str, *, workers: int | None = None, threads: int | None = None
+    ) -> Gunicorn:
         port = free_port()
         log = self.temp / f"gunicorn-{port}.log"
-        # The Dockerfile's command (its config file: the worker hooks and timeouts),
+        # The Dockerfile's command (its config file: workers, threads, hooks, timeouts),
         # minus the access log (it would time the terminal).
         args = [
             str(GUNICORN),
@@ -177,10 +179,9 @@ class Stack:
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
+            # Unless given, the config file's workers and threads, as in the image.
+            *(["--workers", str(workers)] if workers is not None else []),
+            *(["--threads", str(threads)] if threads is not None else []),
             "--error-logfile",
             str(log),
             "--log-level",

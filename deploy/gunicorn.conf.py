@@ -4,8 +4,14 @@ import gc
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Two workers per CPU (the image is sized for 2 CPUs), each with 2 threads: the same 8
+# requests at once as 2 workers of 4 threads, but Python runs one thread of a worker at a
+# time, and a worker holds every keep-alive connection it accepts. With 2 workers, all of a
+# client's (or nginx's) connections landing on one left a CPU idle: anonymous /healthz
+# under wrk ran at half speed in 4 of 12 runs (1,400 against 720 req/s); with 4 workers in
+# none of 12 (bench/README.md, part 7).
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = 30
 # One line per request on stdout; GUNICORN_ACCESS_LOG="" turns it off (the bench does, or
 # it would time the terminal).
