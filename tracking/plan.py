@@ -225,24 +225,51 @@ def _past_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, d
     return "plan-past-v2", {"extra": extra, "history": True, "today": today}
 
 
-def build_plan(profile: Profile, *, after_write: bool = False) -> TodayPlan:
+def build_plan(
+    profile: Profile, *, after_write: bool = False, logged: tuple[TodayPlan, Session] | None = None
+) -> TodayPlan:
     """Today's plan, cached per user, data version and local day.
 
     The catalogue's rules are part of the key, so an admin edit is seen at once too.
     ``after_write``: the caller has just moved the data version on (a logged session), so
     the plan is made without first asking the cache for it.
+    ``logged``: the plan of the data version just before, and the one session whose save
+    alone moved it on (the caller knows: the version went up by exactly one): today's
+    sessions are then that plan's and this one, not read again.
     """
     catalogue = catalogue_rules()
     today = profile.local_today()
     fingerprint = _rules_fingerprint(catalogue)
     name, key = _plan_entry(profile, fingerprint, today)
+    todays = _todays_with(logged, profile, catalogue, today) if logged is not None else None
     return cached_for_user(
         profile,
         name,
-        lambda: _compute_plan(profile, catalogue, today, fingerprint),
+        lambda: _compute_plan(profile, catalogue, today, fingerprint, todays=todays),
         read=not after_write,
         **key,
     )
+
+
+def _todays_with(
+    logged: tuple[TodayPlan, Session], profile: Profile, catalogue: dict[str, Exercise], today
+) -> list[TodaySession] | None:
+    """Today's sessions after ``session`` was saved, from the plan made just before it, in
+    the order the query gives (newest first); None when that plan is not of this day or
+    the session is not on it (then they are read)."""
+    before, session = logged
+    if before.today != today or session.performed_at.astimezone(profile.tzinfo).date() != today:
+        return None
+    by_id = {exercise.pk: exercise for exercise in catalogue.values()}
+    exercise = by_id.get(session.exercise_id)
+    if exercise is None:
+        return None
+    new = TodaySession(
+        session.pk, session.performed_at, exercise, session.pain_before, session.pain_after
+    )
+    rows = [new, *before.todays_sessions]
+    rows.sort(key=lambda row: (row.performed_at, row.pk), reverse=True)
+    return rows
 
 
 def prefetch_plan(profile: Profile) -> None:
@@ -319,7 +346,12 @@ def _days_before_today(
 
 
 def _compute_plan(
-    profile: Profile, catalogue: dict[str, Exercise], today: date, fingerprint: str
+    profile: Profile,
+    catalogue: dict[str, Exercise],
+    today: date,
+    fingerprint: str,
+    *,
+    todays: list[TodaySession] | None = None,
 ) -> TodayPlan:
     """Gather what the rules need in a fixed number of queries and ask them.
 
@@ -340,12 +372,13 @@ def _compute_plan(
     midnight = local_midnight(today, tz)
     # Only what the plan and "Done today" read, as light rows: with the exercise from the
     # catalogue already here (no join that would drag its text along per row).
-    todays = [
-        TodaySession(pk, performed_at, by_id[exercise_id], before, after)
-        for pk, performed_at, exercise_id, before, after in day_sessions(
-            profile.user_id, midnight, local_midnight(today + timedelta(days=1), tz)
-        )
-    ]
+    if todays is None:
+        todays = [
+            TodaySession(pk, performed_at, by_id[exercise_id], before, after)
+            for pk, performed_at, exercise_id, before, after in day_sessions(
+                profile.user_id, midnight, local_midnight(today + timedelta(days=1), tz)
+            )
+        ]
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.
     for row in todays if today >= start else ():

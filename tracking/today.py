@@ -197,6 +197,7 @@ def log(request: HttpRequest) -> HttpResponse:
         return redirect("today")
     prefetch_plan(profile)  # and the days before today, which the fresh plan below reuses
     plan = build_plan(profile)
+    version = profile.data_version  # the plan's
     form = _form(request, plan, data=request.POST)
     if form.is_valid():
         session, created = log_session(
@@ -214,8 +215,11 @@ def log(request: HttpRequest) -> HttpResponse:
             messages.warning(request, GATE_MESSAGES[decision.reason])
             return HttpResponseClientRedirect("/screening/")
         # The save bumped the profile's versions, and data_changed read them back into
-        # this request's profile: the plan below is the fresh one.
-        fresh = build_plan(profile, after_write=created)
+        # this request's profile: the plan below is the fresh one. When this save alone
+        # moved the version on (no other write in between: else data_changed read the row
+        # again, and it moved by more), today's sessions are the plan's and this one.
+        alone = created and profile.data_version == version + 1
+        fresh = build_plan(profile, after_write=created, logged=(plan, session) if alone else None)
         response = pain_response(session)
         guided = created and (response["rose"] or response["severe"])
         status = saved_text(session, created=created, guided=guided)

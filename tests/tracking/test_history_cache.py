@@ -236,7 +236,7 @@ def test_the_reports_safety_lists_show_a_stop_signal_added_after_a_plain_session
 
 POSTS = st.lists(
     st.tuples(
-        st.sampled_from(["post", "post", "post", "back", "checkin"]),
+        st.sampled_from(["post", "post", "post", "again", "back", "checkin"]),
         st.integers(0, 10),  # pain before
         st.integers(0, 10),  # pain after
         st.integers(0, 9),  # hours on
@@ -254,9 +254,10 @@ POSTS = st.lists(
 @given(steps=POSTS)
 def test_the_plan_a_log_post_leaves_behind_is_a_fresh_read(steps, client, monkeypatch):
     """The log POST builds the plan after its write without asking the cache first, and
-    reuses the days before today it read before the write (tracking.plan.prefetch_plan):
-    what it leaves in the cache, and what the next page shows, must be what a read of
-    the database makes, whatever came before."""
+    reuses the days before today it read before the write (tracking.plan.prefetch_plan)
+    and, when its save alone moved the version on, the plan's sessions of today with the
+    new one (tracking.plan.build_plan's ``logged``): what it leaves in the cache, and what
+    the next page shows, must be what a read of the database makes, whatever came before."""
     with time_machine.travel(NOW, tick=False) as clock:
         user = make_user(time_zone="Pacific/Auckland", start=NOW.date() - timedelta(days=20))
         client.force_login(user)
@@ -267,7 +268,9 @@ def test_the_plan_a_log_post_leaves_behind_is_a_fresh_read(steps, client, monkey
             elif operation == "checkin":
                 save_checkin(user=user, week=2 + hours % 3, movement="better", sleep="same")
             else:
-                client.get("/today/")  # the page the form is on: its plan is cached
+                if operation == "post":
+                    client.get("/today/")  # the page the form is on: its plan is cached
+                # "again": straight after the last POST, from the plan that POST left.
                 response = client.post(
                     "/today/log/",
                     session_post(pain_before=str(before), pain_after=str(after)),
