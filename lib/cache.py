@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from lib.page_cache import fingerprint, memoised, unmarked
+from lib.page_cache import fingerprint, memoised, request_memo, unmarked
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +71,12 @@ def prefetch(keys: list[str]) -> None:
     """Read these shared-cache entries (``user_key``) in one round trip: the calls that
     ask for them later in this request (``cached_for_user``, ``cached_get``) take them
     from here instead of asking one by one. Each key names what it holds (a version is in
-    it), so an entry read a moment earlier is the entry. Nothing is kept past the request."""
+    it), so an entry read a moment earlier is the entry. Nothing is kept past the request.
+    The entries ``_keep`` left to write go in the same round trip."""
     if not keys:
         return
     try:
-        found = cache.get_many(keys)
+        found = _write_pending_then_get(keys)
     except Exception:
         logger.exception("shared cache unavailable: entries are read one by one")
         return
@@ -315,14 +316,51 @@ def _generation(kind: str, ident, found: str | None) -> str | None:
     return generation
 
 
+_PENDING = "pending-cache-writes"
+
+
 def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None:
-    """Keep ``value``, loaded after ``generation`` was read, under it."""
+    """Keep ``value``, loaded after ``generation`` was read, under it.
+
+    In a request, written with the request's next read of the shared cache (``prefetch``:
+    one round trip for both), or at its end (``write_pending``). The entry is only a copy
+    kept under the generation read before loading: written a few milliseconds later it
+    is just as current, or, if a write retired that generation meanwhile, never used.
+    """
     if generation is None:
         return
+    entry = (_keys(kind, ident)[1], (generation, value), timeout)
+    memo = request_memo()
+    if memo is not None and settings.CACHE_IS_SHARED:
+        memo.setdefault(_PENDING, []).append(entry)
+        return
     try:
-        cache.set(_keys(kind, ident)[1], (generation, value), timeout)
+        cache.set(*entry)
     except Exception:
         logger.exception("could not cache the %s", kind)
+
+
+def _write_pending_then_get(keys: list[str]) -> dict:
+    """The pending writes (``_keep``), then ``get_many(keys)``: one round trip with
+    lib.redis_cache."""
+    memo = request_memo()
+    pending = memo.pop(_PENDING, []) if memo is not None else []
+    if pending and hasattr(cache, "set_many_then_get_many"):
+        return cache.set_many_then_get_many(pending, keys)
+    for entry in pending:
+        try:
+            cache.set(*entry)
+        except Exception:
+            logger.exception("could not cache %s", entry[0])
+    return cache.get_many(keys) if keys else {}
+
+
+def write_pending() -> None:
+    """Write what ``_keep`` left to write (RequestMemoMiddleware, as the request ends)."""
+    try:
+        _write_pending_then_get([])
+    except Exception:
+        logger.exception("could not write the pending cache entries")
 
 
 def user_changed(user_id) -> None:

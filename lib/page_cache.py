@@ -197,11 +197,27 @@ class RequestMemoMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _memo.set({})
+        token = _memo.set({REQUEST_MEMO: True})
         try:
             return self.get_response(request)
         finally:
-            _memo.reset(token)
+            try:
+                from lib.cache import write_pending  # lib.cache imports this module
+
+                write_pending()
+            finally:
+                _memo.reset(token)
+
+
+# Marks the memo RequestMemoMiddleware gives a request (not the one a page gives itself
+# when called without it): what is left to write at the end of the request is written.
+REQUEST_MEMO = "request-memo"
+
+
+def request_memo() -> dict | None:
+    """This request's memo when RequestMemoMiddleware made it, else None."""
+    memo = _memo.get()
+    return memo if memo is not None and memo.get(REQUEST_MEMO) else None
 
 
 @contextmanager

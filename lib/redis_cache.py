@@ -39,3 +39,31 @@ class RedisCache(DjangoRedisCache):
         pipe.set(set_key, self._cache._serializer.dumps(value))
         pipe.delete(delete_key)
         pipe.execute()
+
+    def set_many_then_get_many(
+        self, entries: list[tuple[str, object, int | None]], keys: list[str], version=None
+    ) -> dict:
+        """``set(key, value, timeout)`` for each of ``entries``, then ``get_many(keys)``, in
+        one round trip (a pipeline: Redis runs its commands in order, so a key both set
+        and read is read as set)."""
+        client = self._cache.get_client(None, write=True)
+        pipe = client.pipeline(transaction=False)
+        serializer = self._cache._serializer
+        for key, value, timeout in entries:
+            made = self.make_and_validate_key(key, version=version)
+            seconds = self.get_backend_timeout(timeout)
+            if seconds == 0:
+                pipe.delete(made)
+            else:
+                pipe.set(made, serializer.dumps(value), ex=seconds)
+        made_keys = {self.make_and_validate_key(key, version=version): key for key in keys}
+        if made_keys:
+            pipe.mget(list(made_keys))
+        results = pipe.execute()
+        if not made_keys:
+            return {}
+        return {
+            made_keys[made]: serializer.loads(value)
+            for made, value in zip(made_keys, results[-1], strict=True)
+            if value is not None
+        }

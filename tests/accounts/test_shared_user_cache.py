@@ -290,3 +290,64 @@ def test_a_write_by_a_worker_of_the_release_before_is_seen(browser, member):
     cache.set(f"user:{member.pk}", (old_copy_generation, member))
     data_changed(member)
     assert generation(member, "profile") != old_copy_generation
+
+
+def _sets_of(monkeypatch) -> list[str]:
+    """The keys written one by one (cache.set) from now on."""
+    written: list[str] = []
+    real_set = cache.set
+
+    def set_(key, *args, **kwargs):
+        written.append(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", set_)
+    return written
+
+
+def test_the_profile_row_read_after_a_write_is_kept_in_the_requests_first_read(
+    browser, member, monkeypatch
+):
+    """The first request after a logged session reads the profile row again and keeps it
+    in the shared cache in the same round trip as its first read (the gate's), not in one
+    of its own."""
+    warm(browser, member)
+    browser.post("/today/lasting-pain/", {"lasting": "no"})
+    logged = browser.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+    assert logged.headers["HX-Trigger"] == "session-logged"
+    assert cache.get(f"profile:{member.pk}") is None  # retired by the write
+    written = _sets_of(monkeypatch)
+
+    assert browser.get("/today/").status_code == 200
+    assert f"profile:{member.pk}" not in written
+    kept = cache.get(f"profile:{member.pk}")
+    stored = Profile.objects.get(user=member)
+    assert kept[0] == generation(member, "profile")
+    assert kept[1].data_version == stored.data_version
+
+
+def test_a_request_with_no_read_after_the_reload_keeps_the_row_as_it_ends(browser, member):
+    warm(browser, member)
+    data_changed(member)
+    assert browser.get("/healthz").status_code == 200
+    kept = cache.get(f"profile:{member.pk}")
+    assert kept is not None and kept[0] == generation(member, "profile")
+
+
+def test_a_row_kept_at_the_end_of_a_request_that_wrote_after_reading_it_is_never_served(
+    browser, member
+):
+    """The "it was sharp" tap is not behind the gate: the request reads the profile row again (a
+    session was just logged), then its stop signal retires it. The copy it keeps as it
+    ends carries the generation from before its own write: the next request reads the
+    row again and is paused."""
+    warm(browser, member)
+    browser.post("/today/lasting-pain/", {"lasting": "no"})
+    browser.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+    session = member.stretch_sessions.latest("id")
+    response = browser.post(f"/sessions/{session.pk}/sharp/")
+    assert response.status_code == 302 and response.url == "/screening/"
+    stored = Profile.objects.get(user=member)
+    assert served_user(member.pk).profile.data_version == stored.data_version
+    response = browser.get("/today/")
+    assert response.status_code == 302 and response.url == "/screening/"
