@@ -7,12 +7,15 @@ import re
 
 import pytest
 from django.template import engines
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from lib import page_cache
 from stretches.models import Exercise
+from tests.factories import make_session, make_user
 from tracking.forms import SessionForm
+from tracking.presentation import OUTCOME_LABELS
 from tracking.templatetags import fragments
+from tracking.trends import _words
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +111,26 @@ def test_a_part_with_a_csrf_token_is_never_kept_outside_a_stored_page_either():
         tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1])
     assert ("tracking/_peg.html", "card") not in fragments._kept
     assert tokens[0] != tokens[1]
+
+
+def test_how_the_comparison_works_is_kept_once_and_reads_as_rendered_fresh():
+    """/progress/'s "How the comparison works" shows the programme's numbers, the same for
+    everyone reading the same words: kept once per process, as a fresh render writes it."""
+    pages = []
+    for name in ("ann", "bob"):
+        user = make_user(name)
+        make_session(user)
+        client = Client()
+        client.force_login(user)
+        pages.append(client.get("/progress/").content.decode())
+    kept = [key for key in fragments._kept if key[0] == "tracking/_progress_verdict.html#how"]
+    assert len(kept) == 1
+    words = _words(None)
+    fresh_part = (
+        engines["django"]
+        .get_template("tracking/_progress_verdict.html#how")
+        .render({"words": words, "trends": {"outcome_labels": OUTCOME_LABELS, "words": words}})
+    )
+    for page in pages:
+        assert "How the comparison works" in page and fresh_part in page
+    assert words.meaningful_points in fresh_part and words.recent in fresh_part
