@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from lib.page_cache import fingerprint, memoised, request_memo, unmarked
+from lib.redis_cache import Pickled
 
 logger = logging.getLogger(__name__)
 
@@ -329,13 +330,16 @@ def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None
     """
     if generation is None:
         return
-    entry = (_keys(kind, ident)[1], (generation, value), timeout)
+    key = _keys(kind, ident)[1]
     memo = request_memo()
     if memo is not None and settings.CACHE_IS_SHARED:
-        memo.setdefault(_PENDING, []).append(entry)
+        # Pickled now, as it was read: the request goes on with the same object, and may
+        # change it without saving it (a refused settings form sets its valid fields on
+        # the profile), which must never reach the cache.
+        memo.setdefault(_PENDING, []).append((key, Pickled.of((generation, value)), timeout))
         return
     try:
-        cache.set(*entry)
+        cache.set(key, (generation, value), timeout)
     except Exception:
         logger.exception("could not cache the %s", kind)
 
@@ -347,11 +351,11 @@ def _write_pending_then_get(keys: list[str]) -> dict:
     pending = memo.pop(_PENDING, []) if memo is not None else []
     if pending and hasattr(cache, "set_many_then_get_many"):
         return cache.set_many_then_get_many(pending, keys)
-    for entry in pending:
+    for key, pickled, timeout in pending:
         try:
-            cache.set(*entry)
+            cache.set(key, pickled.value(), timeout)
         except Exception:
-            logger.exception("could not cache %s", entry[0])
+            logger.exception("could not cache %s", key)
     return cache.get_many(keys) if keys else {}
 
 
