@@ -151,3 +151,33 @@ def served_user(user_id):
         lambda: backend._profile(user_id),
         backend._attach_profile,
     )
+
+
+def spy_cache_reads(monkeypatch) -> list[tuple[str, object]]:
+    """Every read of the shared cache from now on, in order: ("get", key) or ("get_many",
+    keys). A round trip that also writes (lib.redis_cache.set_many_then_get_many) counts
+    as its get_many; the local cache's get_many, which calls get, counts once."""
+    from django.core.cache import cache
+
+    reads: list[tuple[str, object]] = []
+    inside: list[bool] = []
+
+    def spying(name, kind, keys_of):
+        real = getattr(cache, name)
+
+        def spy(*args, **kwargs):
+            if not inside:
+                reads.append((kind, keys_of(*args)))
+            inside.append(True)
+            try:
+                return real(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(cache, name, spy)
+
+    spying("get", "get", lambda key, *rest: key)
+    spying("get_many", "get_many", lambda keys, *rest: list(keys))
+    if hasattr(cache, "set_many_then_get_many"):
+        spying("set_many_then_get_many", "get_many", lambda entries, keys, *rest: list(keys))
+    return reads

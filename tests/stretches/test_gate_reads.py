@@ -5,14 +5,13 @@ changed since is still read fresh."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 
 from lib.cache import shared_keys
 from stretches.models import StopSignal
 from stretches.safety import safety_key
 from stretches.signals import CATALOGUE, CATALOGUE_COPY
-from tests.factories import make_session, make_user, session_post
+from tests.factories import make_session, make_user, session_post, spy_cache_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -21,27 +20,7 @@ GATED = [("get", "/today/"), ("post", "/today/log/"), ("get", "/sessions/new/")]
 
 @pytest.fixture
 def reads(monkeypatch):
-    """Every cache read a request makes: ("get", key) or ("get_many", keys)."""
-    seen: list[tuple[str, object]] = []
-    real_get, real_get_many = cache.get, cache.get_many
-    in_get_many = []
-
-    def get(key, *args, **kwargs):
-        if not in_get_many:  # (the local cache's get_many calls get)
-            seen.append(("get", key))
-        return real_get(key, *args, **kwargs)
-
-    def get_many(keys, *args, **kwargs):
-        seen.append(("get_many", list(keys)))
-        in_get_many.append(True)
-        try:
-            return real_get_many(keys, *args, **kwargs)
-        finally:
-            in_get_many.pop()
-
-    monkeypatch.setattr(cache, "get", get)
-    monkeypatch.setattr(cache, "get_many", get_many)
-    return seen
+    return spy_cache_reads(monkeypatch)
 
 
 @override_settings(CACHE_IS_SHARED=True)

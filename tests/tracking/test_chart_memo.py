@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.factories import make_session, make_user, session_post
+from tests.factories import make_session, make_user, session_post, spy_cache_reads
 from tests.properties import examples
 from tracking import charts
 from tracking.series import DayRow
@@ -163,22 +163,7 @@ def test_the_first_view_after_a_session_reads_its_history_entries_in_one_round_t
     _page(client, path)
     client.post("/today/log/", session_post(), headers={"HX-Request": "true"})
     history = f":{ben.pk}:h{ben.profile.__class__.objects.get(user=ben).history_version}:"
-    asked_alone, in_get_many = [], []
-    real_get, real_get_many = cache.get, cache.get_many
-
-    def get(key, *args, **kwargs):
-        if history in key and not in_get_many:  # (the local cache's get_many calls get)
-            asked_alone.append(key.split(":")[0])
-        return real_get(key, *args, **kwargs)
-
-    def get_many(keys, *args, **kwargs):
-        in_get_many.append(True)
-        try:
-            return real_get_many(keys, *args, **kwargs)
-        finally:
-            in_get_many.pop()
-
-    monkeypatch.setattr(cache, "get", get)
-    monkeypatch.setattr(cache, "get_many", get_many)
+    reads = spy_cache_reads(monkeypatch)
     assert client.get(path).status_code == 200
+    asked_alone = [key for kind, key in reads if kind == "get" and history in key]
     assert asked_alone == []
