@@ -137,6 +137,27 @@ def data_changed(user, *, today_only: bool = False) -> None:
     sessions and stamped no safety event (``tracking.services.log_session`` decides):
     the history version then stays, and what is cached under it (the days before today,
     the safety record) is kept. Any other write moves both versions on.
+    """
+    sql, params = bump_statement(user, today_only=today_only)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    versions_moved(user, row)
+
+
+def _whole_row() -> bool:
+    """Whether ``bump_statement`` hands back the whole profile row: only where it is kept
+    (a shared cache), and on PostgreSQL, whose driver gives typed values (SQLite's would
+    give text for dates)."""
+    return settings.CACHE_IS_SHARED and connection.vendor == "postgresql"
+
+
+def bump_statement(user, *, today_only: bool = False) -> tuple[str, list]:
+    """The one UPDATE behind ``data_changed``: it moves the versions on and hands them
+    back (PostgreSQL and SQLite both have RETURNING), and with them, where it is kept,
+    the whole row as the transaction commits it (the update holds the row's lock until
+    then). For ``data_changed``, and for a write that runs it in its own statement
+    (``tracking.services``); ``versions_moved`` takes what it returned.
 
     The profile is looked up by name so that every app can call this without importing
     ``accounts`` (the apps import one another in one direction only).
@@ -150,29 +171,54 @@ def data_changed(user, *, today_only: bool = False) -> None:
         # row, locked by this update, decides. Any other zone moves the history on.
         history = "CASE WHEN time_zone = %s THEN history_version ELSE history_version + 1 END"
         params.append(loaded.time_zone)
-    # One statement that also hands back the new versions (PostgreSQL and SQLite both
-    # have RETURNING), where an update and then a read of the row took two.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {connection.ops.quote_name(profile_model._meta.db_table)} "
-            f"SET data_version = data_version + 1, history_version = {history} "
-            "WHERE user_id = %s RETURNING data_version, history_version",
-            [*params, user.pk],
-        )
-        row = cursor.fetchone()
+    quote = connection.ops.quote_name
+    returning = "data_version, history_version"
+    if _whole_row():
+        fields = profile_model._meta.concrete_fields
+        returning += ", " + ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"UPDATE {quote(profile_model._meta.db_table)} "
+        f"SET data_version = data_version + 1, history_version = {history} "
+        f"WHERE user_id = %s RETURNING {returning}"
+    )
+    return sql, [*params, user.pk]
+
+
+def versions_moved(user, row, *, retired_before: bool = False) -> None:
+    """After ``bump_statement`` ran: ``row`` is what it returned (None: no profile).
+
+    Retires the cached profile row now and after the commit, or only after it when the
+    caller retired it before its statement (``retired_before``: a single statement in
+    autocommit, which is its own commit); keeps the row as committed for the person's
+    next request; and brings this request's profile up to date.
+    """
+    committed = None
+    if row is not None and len(row) > 2:
+        profile_model = apps.get_model("accounts", "Profile")
+        names = [field.attname for field in profile_model._meta.concrete_fields]
+        committed = profile_model.from_db(connection.alias, names, row[2:])
     # The versions travel with the cached profile row: retire it, or the next request
-    # would still see the old ones (and with them the old gate decision).
-    records_changed(user.pk)
+    # would still see the old ones (and with them the old gate decision). The row as
+    # committed is kept under the generation made after the commit, so that the
+    # person's next request (the next log POST, say) need not read it again.
+    records_changed(user.pk, committed=committed, now=not retired_before)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
-    if loaded is not None and row is not None:
-        if row[0] != loaded.data_version + 1:
-            # Another write landed since this request read the profile (a setting changed
-            # in another tab, say): what the request builds next (the fresh plan of a log
-            # POST) must be made from the row as it is now, which this update has locked,
-            # not from the settings read before.
-            loaded.refresh_from_db()
-        loaded.data_version, loaded.history_version = row
+    loaded = loaded_profile(user)
+    if loaded is None or row is None:
+        return
+    if committed is not None:
+        # The row as this write commits it, whatever another tab changed meanwhile.
+        for field in committed._meta.concrete_fields:
+            setattr(loaded, field.attname, getattr(committed, field.attname))
+        return
+    if row[0] != loaded.data_version + 1:
+        # Another write landed since this request read the profile (a setting changed
+        # in another tab, say): what the request builds next (the fresh plan of a log
+        # POST) must be made from the row as it is now, which this update has locked,
+        # not from the settings read before.
+        loaded.refresh_from_db()
+    loaded.data_version, loaded.history_version = row[0], row[1]
 
 
 def loaded_profile(user):
@@ -379,11 +425,17 @@ def user_changed(user_id) -> None:
     records_changed(user_id)
 
 
-def records_changed(user_id) -> None:
+def records_changed(user_id, *, committed=None, now: bool = True) -> None:
     """Retire the cached profile row (and with it the data and history versions) of the
     user, as ``user_changed`` retires the user: now and again after the commit. Replacing
-    "user-generation" retires the release before this one's copy of the user too."""
-    retire("profile", user_id)
+    "user-generation" retires the release before this one's copy of the user too.
+
+    ``committed``: the profile row exactly as the caller's transaction commits it (read
+    back by the statement that locked it); kept under the generation made after the
+    commit, as if read just after it. A later write to the row replaces that generation
+    after its own commit, as any write does. ``now=False``: the caller retired it before
+    its write (``retire_before_write``)."""
+    retire("profile", user_id, then_keep=committed, timeout=USER_CACHE_SECONDS, now=now)
 
 
 def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:
@@ -407,25 +459,51 @@ def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: in
     return value
 
 
-def retire(kind: str, ident) -> None:
+def retire(kind: str, ident, *, then_keep=None, timeout: int = 0, now: bool = True) -> None:
     """Retire what ``cached_shared`` keeps under ``kind`` and ``ident`` in every worker:
     now (inside the caller's transaction: if the cache cannot be reached, the write
-    fails) and again after the commit."""
+    fails) and again after the commit.
+
+    ``then_keep``: the value as the transaction commits it, kept (for ``timeout``
+    seconds) under the generation made after the commit: nothing loaded before that
+    generation existed is kept under it, so this is the generation rule's "read after".
+    ``now=False``: only after the commit, for a caller that called
+    ``retire_before_write`` before its write."""
     if not settings.CACHE_IS_SHARED:
         return
-    _new_generation(kind, ident)
-    transaction.on_commit(lambda: _new_generation(kind, ident, quiet=True))
+    if now:
+        _new_generation(kind, ident)
+
+    def after_commit() -> None:
+        generation = _new_generation(kind, ident, quiet=True)
+        if then_keep is not None and generation is not None:
+            _keep(kind, ident, generation, then_keep, timeout)
+
+    transaction.on_commit(after_commit)
 
 
-def _new_generation(kind: str, ident, *, quiet: bool = False) -> None:
+def retire_before_write(kind: str, ident) -> None:
+    """``retire``'s first half, for a write made in one statement outside a transaction
+    (it commits as it runs): called before it, so that if the cache cannot be reached
+    nothing is written. Its second half comes after the statement (``now=False``)."""
+    if settings.CACHE_IS_SHARED:
+        _new_generation(kind, ident)
+
+
+def _new_generation(kind: str, ident, *, quiet: bool = False) -> str | None:
+    """Replace the generation (and drop the value kept under the old one); returns the
+    new one, or None when the cache could not be reached (``quiet``)."""
     generation_key, value_key = _keys(kind, ident)
+    generation = secrets.token_hex(8)
     try:
         if hasattr(cache, "set_and_delete"):  # lib.redis_cache: one round trip
-            cache.set_and_delete(generation_key, secrets.token_hex(8), value_key)
+            cache.set_and_delete(generation_key, generation, value_key)
         else:
-            cache.set(generation_key, secrets.token_hex(8), timeout=None)
+            cache.set(generation_key, generation, timeout=None)
             cache.delete(value_key)
     except Exception:
         if not quiet:
             raise
         logger.exception("could not retire the cached %s %s", kind, ident)
+        return None
+    return generation

@@ -345,6 +345,12 @@ def stamp_session(*, user, session: SessionSafety, reported_on: date) -> int:
     return len(rows)
 
 
+def stamps_nothing(*, user, session: SessionSafety, reported_on: date) -> bool:
+    """Whether ``stamp_session`` would stamp nothing for this session (no stop signal, no
+    pain rise, no severe score): the same rules, asked before the session is stored."""
+    return not _new_stamps(user, session, reported_on, signalled=set(), kinds=set())
+
+
 def correct_session(
     *,
     user,

@@ -5,13 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from lib.cache import data_changed, read_profile_again
+from lib.cache import (
+    bump_statement,
+    data_changed,
+    read_profile_again,
+    retire_before_write,
+    versions_moved,
+)
 from stretches.models import Exercise, StopSignal
-from stretches.safety import SessionSafety, correct_session, stamp_session
+from stretches.safety import SessionSafety, correct_session, stamp_session, stamps_nothing
 from tracking.models import PegScore, Session, WeeklyCheckin
 
 
@@ -89,17 +96,22 @@ def log_session(
         "has_stop_signal": bool(signals),
         "note": note,
     }
+    session = Session(user=user, client_token=client_token, **fields)
+    reported_on = user.profile.local_today()
     # Stored first, looked up only when the token is already there: a new session (nearly
     # every one) costs one statement, not a read and then a write. The insert is the
     # transaction's first statement, so a refused insert leaves nothing to undo and needs
     # no savepoint of its own (two round trips fewer on every log).
     try:
-        with transaction.atomic():
-            session = Session.objects.create(user=user, client_token=client_token, **fields)
-            stamped = stamp_session(
-                user=user, session=_safety(session), reported_on=user.profile.local_today()
-            )
-            data_changed(user, today_only=not stamped and _on_local_today(user, performed_at))
+        if _in_one_statement(session, reported_on):
+            _store_in_one_statement(session, today_only=_on_local_today(user, performed_at))
+        else:
+            with transaction.atomic():
+                session.save(force_insert=True)
+                stamped = stamp_session(
+                    user=user, session=_safety(session), reported_on=reported_on
+                )
+                data_changed(user, today_only=not stamped and _on_local_today(user, performed_at))
     except IntegrityError:
         # The same form again (a double tap, a retry; its first save committed), or a rule
         # the database refuses (a range check): then there is no session to find, and
@@ -113,6 +125,44 @@ def log_session(
         read_profile_again(user)
         return session, False
     return session, True
+
+
+def _in_one_statement(session: Session, reported_on) -> bool:
+    """Whether the session and the version bump can go to PostgreSQL as one statement:
+    nothing to stamp (no stop signal, rise or severe score: the common session), and no
+    transaction of the caller's to join. A single statement is atomic on its own, so
+    three round trips (begin, the bump, commit) are spared."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and stamps_nothing(user=session.user, session=_safety(session), reported_on=reported_on)
+    )
+
+
+def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
+    """Insert ``session`` and move the user's versions on in one statement (a
+    data-modifying WITH: both happen, or, on any error, neither), as ``data_changed``
+    would in a transaction. The cached profile is retired before it (if the cache
+    cannot be reached, nothing is written) and again after it."""
+    query = InsertQuery(Session)
+    fields = [field for field in Session._meta.local_concrete_fields if not field.primary_key]
+    query.insert_values(fields, [session])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [Session._meta.pk]
+    ((insert, insert_params),) = compiler.as_sql()
+    bump, bump_params = bump_statement(session.user, today_only=today_only)
+    retire_before_write("profile", session.user_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH new AS ({insert}), bumped AS ({bump}) "
+            "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
+            [*insert_params, *bump_params],
+        )
+        row = cursor.fetchone()
+    session.pk = row[0]
+    session._state.adding = False
+    session._state.db = connection.alias
+    versions_moved(session.user, None if row[1] is None else row[1:], retired_before=True)
 
 
 # A session this close to the user's midnight counts as touching the past: by the time

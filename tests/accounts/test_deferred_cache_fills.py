@@ -15,7 +15,10 @@ from django.test import Client
 from accounts.models import Profile
 from tests.factories import log_stretch, make_user, served_user, session_post
 
-pytestmark = pytest.mark.django_db
+# Transactional: a log POST then takes the path production takes (on PostgreSQL, one
+# statement outside any transaction: tracking.services), not the one a test's own
+# transaction would force.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"

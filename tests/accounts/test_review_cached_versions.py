@@ -37,10 +37,11 @@ def stored_versions(user) -> tuple[int, int]:
     return profile.data_version, profile.history_version
 
 
-def old_release_retire(user_id) -> None:
+def old_release_retire(user_id, **_this_release_only) -> None:
     """What a worker of the release before does on every write (its user_changed, called by
     its data_changed): replace "user-generation" and delete its "user:<id>" copy. It knows
-    nothing of "versions-generation"."""
+    nothing of "versions-generation", nor keeps the row it wrote (this release's keywords
+    are ignored)."""
     cache.set(f"user-generation:{user_id}", secrets.token_hex(8), timeout=None)
     cache.delete(f"user:{user_id}")
 

@@ -25,7 +25,10 @@ from tracking.models import Session
 from tracking.plan import build_plan
 from tracking.today import counts_text
 
-pytestmark = pytest.mark.django_db
+# Transactional: a log POST then takes the path production takes (on PostgreSQL, one
+# statement outside any transaction: tracking.services), not the one a test's own
+# transaction would force.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 UTC = ZoneInfo("UTC")

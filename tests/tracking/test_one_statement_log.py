@@ -1,0 +1,176 @@
+"""A plain session (nothing to stamp) goes to PostgreSQL as one statement: the insert and
+the version bump together, outside any transaction (tracking.services); and the profile
+row that statement hands back is kept for the person's next request (lib.cache).
+
+Transactional on purpose: inside a test's own transaction the one-statement path is not
+taken (it joins no caller's transaction), and these tests must reach it. On SQLite the
+same behaviour is asked of the transaction path.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.db import IntegrityError, connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+import tracking.today
+from accounts.models import Profile
+from accounts.services import save_profile
+from stretches.models import SafetyEvent
+from tests.factories import log_stretch, make_user, served_user, session_post
+from tracking.models import Session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"
+)
+HX = {"HX-Request": "true"}
+
+
+def versions(user) -> tuple[int, int]:
+    row = Profile.objects.get(user=user)
+    return row.data_version, row.history_version
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    assert client.get("/today/").status_code == 200
+    client.post("/today/lasting-pain/", {"lasting": "no"})
+    return client
+
+
+def test_a_plain_session_is_stored_whole_and_moves_only_the_data_version():
+    member = make_user()
+    before = versions(member)
+    with CaptureQueriesContext(connection) as queries:
+        session, created = log_stretch(member, before=4, after=3, token=uuid.UUID(int=7))
+    assert created
+    stored = Session.objects.get(pk=session.pk)
+    assert (stored.user_id, stored.client_token) == (member.pk, uuid.UUID(int=7))
+    assert (stored.pain_before, stored.pain_after, stored.hold_seconds) == (4, 3, 15)
+    assert stored.created_at is not None and stored.updated_at is not None
+    assert stored.stop_signals == [] and not stored.has_stop_signal
+    # Today's sessions only: the history (and what is cached under it) stays.
+    assert versions(member) == (before[0] + 1, before[1])
+    if connection.vendor == "postgresql":
+        # No BEGIN, no separate bump, no COMMIT: one statement (beside the stretch the
+        # helper looks up).
+        statements = [q["sql"] for q in queries.captured_queries]
+        writes = [sql for sql in statements if not sql.startswith("SELECT")]
+        assert len(writes) == 1 and writes[0].startswith("WITH new AS (INSERT"), writes
+
+
+def test_a_session_with_a_pain_rise_is_stamped_and_moves_the_history():
+    member = make_user()
+    before = versions(member)
+    session, _ = log_stretch(member, before=2, after=5)
+    assert SafetyEvent.objects.filter(session_ref=session.pk, kind="pain_rise").exists()
+    assert versions(member) == (before[0] + 1, before[1] + 1)
+
+
+def test_the_same_form_twice_stores_one_session_and_moves_the_versions_once():
+    member = make_user()
+    before = versions(member)
+    token = uuid.uuid4()
+    first, created = log_stretch(member, token=token)
+    again, created_again = log_stretch(member, token=token)
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert Session.objects.filter(user=member).count() == 1
+    assert versions(member) == (before[0] + 1, before[1])
+
+
+def test_a_row_the_database_refuses_stores_nothing_and_moves_nothing():
+    member = make_user()
+    before = versions(member)
+    with pytest.raises(IntegrityError):
+        log_stretch(member, before=4, after=11)  # past the form: the check constraint
+    assert not Session.objects.filter(user=member).exists()
+    assert versions(member) == before
+
+
+@needs_redis
+def test_when_the_shared_cache_cannot_be_reached_nothing_is_written(monkeypatch):
+    """The cached profile is retired before the write: if that fails, the write must not
+    happen (else every worker would go on serving the versions from before it)."""
+    member = make_user()
+    before = versions(member)
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "set_and_delete", unreachable)
+    with pytest.raises(ConnectionError):
+        log_stretch(member)
+    assert not Session.objects.filter(user=member).exists()
+    assert versions(member) == before
+
+
+@needs_redis
+def test_the_next_request_is_served_the_row_as_committed_without_reading_it():
+    member = make_user()
+    browser = signed_in(member)
+    saved = browser.post("/today/log/", session_post(pain_before="4", pain_after="3"), headers=HX)
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    stored = Profile.objects.get(user=member)
+    with CaptureQueriesContext(connection) as queries:
+        served = served_user(member.pk)
+    assert not [q for q in queries.captured_queries if "accounts_profile" in q["sql"]]
+    assert (served.profile.data_version, served.profile.history_version) == (
+        stored.data_version,
+        stored.history_version,
+    )
+    page = browser.get("/today/")
+    assert b"Done today: <span data-done-count>1</span>" in page.content
+
+
+@needs_redis
+def test_a_setting_saved_in_another_tab_after_the_log_is_what_the_next_request_sees():
+    """The row kept after a log is retired by the next write to the profile."""
+    member = make_user(phase="standard")
+    browser = signed_in(member)
+    browser.post("/today/log/", session_post(), headers=HX)
+    profile = Profile.objects.get(user=member)
+    profile.phase = "acute"
+    save_profile(profile, ["phase"])
+    assert served_user(member.pk).profile.phase == "acute"
+    assert b"3 sessions for the flare" in browser.get("/today/").content or (
+        b"at most 3 short sessions a day" in browser.get("/today/").content
+    )
+
+
+@needs_redis
+def test_a_setting_changed_before_the_write_lands_is_kept_not_the_one_read(monkeypatch):
+    """Another tab changes the phase after this POST read the profile and before its
+    write, by a path that does not move the data version (a bare update): the row the
+    write commits holds the new phase, and that is what the POST's fresh plan and the
+    next request are made from, never the phase this request read first (an acute flare
+    would lose its daily cap)."""
+    member = make_user(phase="standard")
+    browser = signed_in(member)
+    real = tracking.today.log_session
+
+    def other_tab_first(**kwargs):
+        Profile.objects.filter(user=member).update(phase="acute")
+        return real(**kwargs)
+
+    monkeypatch.setattr(tracking.today, "log_session", other_tab_first)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    monkeypatch.undo()
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert served_user(member.pk).profile.phase == "acute"
+    if connection.vendor == "postgresql":
+        # The fresh plan of the answer is made from the committed row: the flare's plan.
+        assert b"1 of 3 done today, all stretches" in saved.content
+    for _ in range(2):
+        browser.post("/today/log/", session_post(), headers=HX)
+    fourth = browser.post("/today/log/", session_post(), headers=HX)
+    assert "HX-Trigger" not in fourth.headers, "a fourth session was saved in a flare"
+    assert Session.objects.filter(user=member).count() == 3
