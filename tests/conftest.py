@@ -124,7 +124,10 @@ def _empty_cache():
     # Each test's database starts afresh (and may reuse ids), so its cache must too.
     from django.core.cache import cache
 
+    import tracking.plan
+
     cache.clear()
+    tracking.plan._PAST_KEPT.clear()  # keyed like the cache's entries: the same ids again
 
 
 @pytest.fixture(autouse=True)

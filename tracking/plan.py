@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -276,11 +277,62 @@ def prefetch_plan(profile: Profile) -> None:
     """Read the plan and the days before today it is made from in one round trip, for a
     request that builds the plan, writes, and builds it again (the log POST): the second
     build finds the days before today read here when the write left them as they were
-    (lib.cache.prefetch: each key names the version it holds)."""
+    (lib.cache.prefetch: each key names the version it holds). Days this process already
+    holds (``_past_days``) are not read again."""
     fingerprint = _rules_fingerprint(catalogue_rules())
     today = profile.local_today()
     entries = (_plan_entry(profile, fingerprint, today), _past_entry(profile, fingerprint, today))
-    prefetch([user_key(profile, name, **key) for name, key in entries])
+    keys = [user_key(profile, name, **key) for name, key in entries]
+    prefetch([key for key in keys if key not in _PAST_KEPT])
+
+
+class PastDays(NamedTuple):
+    """The days before today as the plan reads them, made once per history version (and
+    day, catalogue and settings: the key of ``_past_entry``), and never changed after:
+    shared by every plan this process makes under that key."""
+
+    days: tuple[DayFacts, ...]
+    stats: tuple[DayStats, ...]
+    per_exercise_day: dict[tuple[str, date], int]
+    last: Session | None
+
+
+# The days before today, per process, by the shared cache's key: the key names every
+# version the entry is made from (a new session today leaves it, any other write moves
+# the history version and with it the key), so an entry is never stale, only no longer
+# asked for; nothing in it needs retiring. It spares each log POST reading a year of days
+# from the shared cache and building them again. Emptied when full, as fragments are.
+PAST_KEPT_MAX = 256
+_PAST_KEPT: dict[str, PastDays] = {}
+
+
+def _past_days(
+    profile: Profile, by_id: dict[int, Exercise], today: date, fingerprint: str
+) -> PastDays:
+    name, key = _past_entry(profile, fingerprint, today)
+    full_key = user_key(profile, name, **key)
+    kept = _PAST_KEPT.get(full_key)
+    if kept is not None:
+        return kept
+    per_day, per_exercise_day, last = cached_for_user(
+        profile, name, lambda: _days_before_today(profile, by_id, today), **key
+    )
+    kept = PastDays(
+        days=tuple(
+            DayFacts(day, n, lying, before, top)  # day, sessions, lying, before total, max
+            for day, (n, lying, before, _, top, _) in per_day.items()
+        ),
+        stats=tuple(
+            DayStats(day, n, before, after, top, worst)
+            for day, (n, _, before, after, top, worst) in per_day.items()
+        ),
+        per_exercise_day=per_exercise_day,
+        last=last,
+    )
+    if len(_PAST_KEPT) >= PAST_KEPT_MAX:
+        _PAST_KEPT.clear()
+    _PAST_KEPT[full_key] = kept
+    return kept
 
 
 # Per local day: [sessions, lying sessions, before total, after total, before max, worst].
@@ -362,10 +414,7 @@ def _compute_plan(
     tz = profile.tzinfo
     start = profile.programme_start
     by_id = {exercise.pk: exercise for exercise in catalogue.values()}
-    name, key = _past_entry(profile, fingerprint, today)
-    per_day, per_exercise_day, last_before = cached_for_user(
-        profile, name, lambda: _days_before_today(profile, by_id, today), **key
-    )
+    past = _past_days(profile, by_id, today, fingerprint)
     setbacks = setbacks_for(profile.user)
     # Today's sessions, newest first: one query whether or not there is one yet, so the
     # page costs the same on every day.
@@ -379,22 +428,28 @@ def _compute_plan(
                 profile.user_id, midnight, local_midnight(today + timedelta(days=1), tz)
             )
         ]
+    # Today, summed apart: the days before are shared (``_past_days``), never changed.
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.
+    today_sums: DaySums = {}
+    today_per_exercise: dict[str, int] = {}
     for row in todays if today >= start else ():
         slug = row.exercise.slug
         before, after = row.pain_before, row.pain_after
         lying = 1 if slug in LYING_KNEE_TO_CHEST else 0
-        _add_day(per_day, today, 1, lying, before, after, before, max(before, after))
-        per_exercise_day[slug, today] = per_exercise_day.get((slug, today), 0) + 1
-    days = [
-        DayFacts(day, n, lying, before, top)  # day, sessions, lying, before total, max
-        for day, (n, lying, before, _, top, _) in per_day.items()
-    ]
-    stats = [
-        DayStats(day, n, before, after, top, worst)
-        for day, (n, _, before, after, top, worst) in per_day.items()
-    ]
+        _add_day(today_sums, today, 1, lying, before, after, before, max(before, after))
+        today_per_exercise[slug] = today_per_exercise.get(slug, 0) + 1
+    days, stats = list(past.days), list(past.stats)
+    for day, (n, lying, before, after, top, worst) in today_sums.items():
+        days.append(DayFacts(day, n, lying, before, top))
+        stats.append(DayStats(day, n, before, after, top, worst))
+    per_exercise_day = past.per_exercise_day
+
+    def done_on(slug: str, day: date) -> int:
+        if day == today:
+            return today_per_exercise.get(slug, 0)
+        return per_exercise_day.get((slug, day), 0)
+
     comparison = compare({s.day: s for s in stats}, start=start, today=today)
     prescription = prescription_for(
         start=start,
@@ -413,16 +468,17 @@ def _compute_plan(
         ItemToday(
             item=item,
             exercise=catalogue[item.slug],
-            done_today=per_exercise_day.get((item.slug, today), 0),
+            done_today=done_on(item.slug, today),
             done_this_week=sum(
-                per_exercise_day.get((item.slug, week_start + timedelta(days=offset)), 0)
+                done_on(item.slug, week_start + timedelta(days=offset))
                 for offset in range((today - week_start).days + 1)
             ),
             all_today=all_today,
         )
         for item in prescription.items
     ]
-    last = todays[0] if todays else last_before
+    # A copy of the shared one: a request may add a stop signal to it (tracking.today).
+    last = todays[0] if todays else copy.copy(past.last)
     last_day = last.performed_at.astimezone(tz).date() if last is not None else None
     return TodayPlan(prescription, items, today, todays, last, last_day)
 
