@@ -60,6 +60,7 @@ def versions(user) -> tuple[int, int]:
 def uncached(monkeypatch, read):
     with monkeypatch.context() as patch:
         patch.setattr(lib.cache, "cache", DummyCache("none", {}))
+        patch.setattr(tracking.plan, "_PAST_KEPT", {})  # nor this process's days before today
         return read()
 
 

@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lib.cache
+import tracking.plan
 from accounts.models import Profile
 from stretches.models import StopSignal
 from stretches.safety import gate_state, record_screening, safety_record
 from stretches.screening import Answer
-from tests.factories import all_no, log_stretch, make_user, session_post
+from tests.factories import all_no, log_stretch, make_user, session_post, spy_cache_reads
 from tests.properties import examples
 from tracking import series
 from tracking.models import Session
@@ -174,6 +175,7 @@ def everything(user):
 def uncached(user, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(lib.cache, "cache", DummyCache("none", {}))
+        patch.setattr(tracking.plan, "_PAST_KEPT", {})  # nor this process's days before today
         return everything(user)
 
 
@@ -282,3 +284,30 @@ def test_the_plan_a_log_post_leaves_behind_is_a_fresh_read(steps, client, monkey
             if not gate_state(user).decision.allowed:
                 continue
             assert everything(user)[0] == uncached(user, monkeypatch)[0], (operation, hours)
+
+
+def test_the_days_before_today_are_read_once_per_process_and_never_changed(user, monkeypatch):
+    """tracking.plan keeps the days before today per process under the shared cache's key:
+    the next plan after a plain session today reads them from neither the database nor
+    the shared cache, and today's sessions never get into the kept days."""
+    with time_machine.travel(NOW, tick=False) as clock:
+        log(user, when=NOW - timedelta(days=1))
+        log(user, when=NOW - timedelta(days=1))
+        clock.shift(timedelta(minutes=1))
+        profile = Profile.objects.get(user=user)
+        assert build_plan(profile).main.done_this_week == 2
+        reads = spy_cache_reads(monkeypatch)
+        for expected in (1, 2):
+            log(user)
+            profile = Profile.objects.get(user=user)
+            plan = build_plan(profile)
+            assert plan.main.done_today == expected
+            assert plan.main.done_this_week == 2 + expected
+        assert not [key for _, keys in reads for key in _keys(keys) if "plan-past" in key]
+        (kept,) = tracking.plan._PAST_KEPT.values()
+        assert [day.day for day in kept.days] == [(NOW - timedelta(days=1)).date()]
+        assert NOW.date() not in {day for _, day in kept.per_exercise_day}
+
+
+def _keys(keys) -> list[str]:
+    return [keys] if isinstance(keys, str) else list(keys)

@@ -16,6 +16,7 @@ import time_machine
 from django.core.cache.backends.dummy import DummyCache
 
 import lib.cache
+import tracking.plan
 import tracking.today
 from accounts.models import Profile
 from accounts.services import save_profile
@@ -47,6 +48,7 @@ def cached_plan(user):
 def plan_from_the_database(user, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(lib.cache, "cache", DummyCache("none", {}))
+        patch.setattr(tracking.plan, "_PAST_KEPT", {})  # nor this process's days before today
         return build_plan(fresh_user(user).profile)
 
 
