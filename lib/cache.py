@@ -60,7 +60,12 @@ def cached_for_user[T](
         # Kept for many requests: no per-response markers of a page being rendered.
         with unmarked():
             value = compute()
-        cache.set(key, value, CACHE_SECONDS)
+        if read:
+            cache.set(key, value, CACHE_SECONDS)
+        else:
+            # Made after the caller's own write: written with the request's next round
+            # trip to the cache (the row that write committed goes at the same time).
+            _write_later(key, value, CACHE_SECONDS)
     return value
 
 
@@ -68,22 +73,37 @@ _PREFETCHED = "prefetched-cache-entries"
 _ABSENT = object()
 
 
-def prefetch(keys: list[str]) -> None:
+def prefetch(keys: list[str], *, retire_first: tuple[str, object] | None = None) -> None:
     """Read these shared-cache entries (``user_key``) in one round trip: the calls that
     ask for them later in this request (``cached_for_user``, ``cached_get``) take them
     from here instead of asking one by one. Each key names what it holds (a version is in
     it), so an entry read a moment earlier is the entry. Nothing is kept past the request.
-    The entries ``_keep`` left to write go in the same round trip."""
-    if not keys:
+    The entries ``_keep`` left to write go in the same round trip.
+
+    ``retire_first``: (kind, ident) of a ``retire_before_write`` the request is about to
+    need (a write it will most likely make), made in the same round trip, first."""
+    memo = request_memo()
+    early = retire_first is not None and memo is not None and settings.CACHE_IS_SHARED
+    if not keys and not early:
         return
+    if early:
+        generation_key, value_key = _keys(*retire_first)
+        token = Pickled.of(secrets.token_hex(8))
+        retiring = [(generation_key, token, None), (value_key, Pickled.of(None), 0)]
+        memo[_PENDING] = [*memo.get(_PENDING, []), *retiring]
     try:
         found = _write_pending_then_get(keys)
     except Exception:
         logger.exception("shared cache unavailable: entries are read one by one")
         return
+    if early:
+        memo.setdefault(_RETIRED_EARLY, set()).add(retire_first)
     store = memoised(_PREFETCHED, dict)
     for key in keys:
         store[key] = found.get(key, _ABSENT)
+
+
+_RETIRED_EARLY = "retired-before-write"
 
 
 def cached_get(key: str):
@@ -376,18 +396,23 @@ def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None
     """
     if generation is None:
         return
-    key = _keys(kind, ident)[1]
+    try:
+        _write_later(_keys(kind, ident)[1], (generation, value), timeout)
+    except Exception:
+        logger.exception("could not cache the %s", kind)
+
+
+def _write_later(key: str, value, timeout: int) -> None:
+    """``cache.set(key, value, timeout)``, in a request with a shared cache made with its
+    next read (``prefetch``) or as it ends (``write_pending``): one round trip fewer."""
     memo = request_memo()
     if memo is not None and settings.CACHE_IS_SHARED:
         # Pickled now, as it was read: the request goes on with the same object, and may
         # change it without saving it (a refused settings form sets its valid fields on
         # the profile), which must never reach the cache.
-        memo.setdefault(_PENDING, []).append((key, Pickled.of((generation, value)), timeout))
+        memo.setdefault(_PENDING, []).append((key, Pickled.of(value), timeout))
         return
-    try:
-        cache.set(key, (generation, value), timeout)
-    except Exception:
-        logger.exception("could not cache the %s", kind)
+    cache.set(key, value, timeout)
 
 
 def _write_pending_then_get(keys: list[str]) -> dict:
@@ -485,9 +510,16 @@ def retire(kind: str, ident, *, then_keep=None, timeout: int = 0, now: bool = Tr
 def retire_before_write(kind: str, ident) -> None:
     """``retire``'s first half, for a write made in one statement outside a transaction
     (it commits as it runs): called before it, so that if the cache cannot be reached
-    nothing is written. Its second half comes after the statement (``now=False``)."""
-    if settings.CACHE_IS_SHARED:
-        _new_generation(kind, ident)
+    nothing is written. Its second half comes after the statement (``now=False``).
+    Already done when this request's ``prefetch`` made it (``retire_first``): once."""
+    if not settings.CACHE_IS_SHARED:
+        return
+    memo = request_memo()
+    early = memo.get(_RETIRED_EARLY, set()) if memo is not None else set()
+    if (kind, ident) in early:
+        early.discard((kind, ident))
+        return
+    _new_generation(kind, ident)
 
 
 def _new_generation(kind: str, ident, *, quiet: bool = False) -> str | None:

@@ -273,17 +273,20 @@ def _todays_with(
     return rows
 
 
-def prefetch_plan(profile: Profile) -> None:
+def prefetch_plan(profile: Profile, *, before_write: bool = False) -> None:
     """Read the plan and the days before today it is made from in one round trip, for a
     request that builds the plan, writes, and builds it again (the log POST): the second
     build finds the days before today read here when the write left them as they were
     (lib.cache.prefetch: each key names the version it holds). Days this process already
-    holds (``_past_days``) are not read again."""
+    holds (``_past_days``) are not read again. ``before_write``: the request is about to
+    log a session, and the cached profile's retirement before it goes in the same round
+    trip (lib.cache.retire_before_write)."""
     fingerprint = _rules_fingerprint(catalogue_rules())
     today = profile.local_today()
     entries = (_plan_entry(profile, fingerprint, today), _past_entry(profile, fingerprint, today))
     keys = [user_key(profile, name, **key) for name, key in entries]
-    prefetch([key for key in keys if key not in _PAST_KEPT])
+    retire = ("profile", profile.user_id) if before_write else None
+    prefetch([key for key in keys if key not in _PAST_KEPT], retire_first=retire)
 
 
 class PastDays(NamedTuple):

@@ -139,17 +139,39 @@ def _in_one_statement(session: Session, reported_on) -> bool:
     )
 
 
+_INSERT: dict[str, tuple[str, tuple]] = {}
+
+
+def _insert_sql(session: Session) -> tuple[str, tuple]:
+    """The ORM's INSERT of a session (RETURNING its id) and the fields it writes, in
+    order; made once per database vendor (its text does not depend on the values)."""
+    made = _INSERT.get(connection.vendor)
+    if made is None:
+        fields = tuple(
+            field for field in Session._meta.local_concrete_fields if not field.primary_key
+        )
+        query = InsertQuery(Session)
+        query.insert_values(fields, [session])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = [Session._meta.pk]
+        ((sql, params),) = compiler.as_sql()
+        if not sql.count("%s") == len(params) == len(fields):
+            # A placeholder per field, in order, is what the params below are built for.
+            raise RuntimeError(f"unexpected INSERT for a session: {sql}")
+        made = _INSERT.setdefault(connection.vendor, (sql, fields))
+    return made
+
+
 def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     """Insert ``session`` and move the user's versions on in one statement (a
     data-modifying WITH: both happen, or, on any error, neither), as ``data_changed``
     would in a transaction. The cached profile is retired before it (if the cache
     cannot be reached, nothing is written) and again after it."""
-    query = InsertQuery(Session)
-    fields = [field for field in Session._meta.local_concrete_fields if not field.primary_key]
-    query.insert_values(fields, [session])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [Session._meta.pk]
-    ((insert, insert_params),) = compiler.as_sql()
+    insert, fields = _insert_sql(session)
+    # The values as the ORM's insert prepares them (auto_now stamps, JSON, UUID).
+    insert_params = [
+        field.get_db_prep_save(field.pre_save(session, True), connection) for field in fields
+    ]
     bump, bump_params = bump_statement(session.user, today_only=today_only)
     retire_before_write("profile", session.user_id)
     with connection.cursor() as cursor:

@@ -195,7 +195,9 @@ def log(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     if profile.programme_start is None:
         return redirect("today")
-    prefetch_plan(profile)  # and the days before today, which the fresh plan below reuses
+    # And the days before today, which the fresh plan below reuses; the cached profile
+    # is retired in the same round trip, as the write below must be preceded by it.
+    prefetch_plan(profile, before_write=True)
     plan = build_plan(profile)
     version = profile.data_version  # the plan's
     form = _form(request, plan, data=request.POST)

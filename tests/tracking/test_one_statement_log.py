@@ -174,3 +174,48 @@ def test_a_setting_changed_before_the_write_lands_is_kept_not_the_one_read(monke
     fourth = browser.post("/today/log/", session_post(), headers=HX)
     assert "HX-Trigger" not in fourth.headers, "a fourth session was saved in a flare"
     assert Session.objects.filter(user=member).count() == 3
+
+
+@needs_redis
+def test_the_log_post_retires_the_cached_profile_before_its_write(monkeypatch):
+    """The retirement before the write goes with the plan's read (one round trip): by the
+    time the session is written, no copy of the profile from before it is current."""
+    member = make_user()
+    browser = signed_in(member)
+    browser.get("/healthz")  # the profile row cached under the current generation
+    cached = cache.get_many([f"user-generation:{member.pk}", f"profile:{member.pk}"])
+    assert cached.get(f"profile:{member.pk}") is not None
+    seen = {}
+    real = tracking.today.log_session
+
+    def at_the_write(**kwargs):
+        seen["generation"] = cache.get(f"user-generation:{member.pk}")
+        seen["profile"] = cache.get(f"profile:{member.pk}")
+        return real(**kwargs)
+
+    monkeypatch.setattr(tracking.today, "log_session", at_the_write)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert seen["generation"] != cached[f"user-generation:{member.pk}"]
+    assert seen["profile"] is None
+
+
+@needs_redis
+def test_when_the_shared_cache_fails_before_a_log_post_nothing_is_written(monkeypatch):
+    """The same through the page: the round trip that would retire the profile early
+    fails (it is logged and the page goes on), so the write retires it itself, and that
+    fails too: the session is not stored."""
+    member = make_user()
+    browser = signed_in(member)
+    before = versions(member)
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    for name in ("set_many_then_get_many", "set_and_delete", "get_many"):
+        monkeypatch.setattr(cache, name, unreachable)
+    with pytest.raises(ConnectionError):
+        browser.post("/today/log/", session_post(), headers=HX)
+    monkeypatch.undo()
+    assert not Session.objects.filter(user=member).exists()
+    assert versions(member) == before
