@@ -91,12 +91,25 @@ def saved_text(session: Session, *, created: bool, guided: bool) -> str:
     return f"Saved: {session.exercise.name}, pain {session.pain_before} → {session.pain_after}."
 
 
+def steps_key(plan: TodayPlan, form: SessionForm) -> str | None:
+    """Everything the log form's three steps show (today.html#log-steps), for
+    ``{% fragment %}``: the empty form and the stretch they lead with; None for a form
+    holding the user's input."""
+    if form.static_key is None:
+        return None
+    entry = plan.next_item or plan.main
+    item = entry.item
+    shown = (item.slug, entry.exercise.name, item.hold_target, item.reps, item.sides)
+    return repr((form.static_key, shown))
+
+
 def _context(
     request: HttpRequest, plan: TodayPlan, form: SessionForm, saved_status: str = ""
 ) -> dict:
     return {
         "plan": plan,
         "form": form,
+        "steps_key": steps_key(plan, form),
         "lasting_due": _lasting_question_due(request, plan),
         "severe_pain": SEVERE_PAIN,
         "lasting_hours": LASTING_PAIN_HOURS,

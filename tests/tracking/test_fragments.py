@@ -9,10 +9,12 @@ import pytest
 from django.template import engines
 from django.test import Client, RequestFactory
 
+from accounts.models import Profile
 from lib import page_cache
 from stretches.models import Exercise
-from tests.factories import make_session, make_user
+from tests.factories import log_stretch, make_session, make_user
 from tracking.forms import SessionForm
+from tracking.plan import build_plan
 from tracking.presentation import OUTCOME_LABELS
 from tracking.templatetags import fragments
 from tracking.trends import _words
@@ -134,3 +136,61 @@ def test_how_the_comparison_works_is_kept_once_and_reads_as_rendered_fresh():
     for page in pages:
         assert "How the comparison works" in page and fresh_part in page
     assert words.meaningful_points in fresh_part and words.recent in fresh_part
+
+
+def _timer(html: str) -> dict[str, str]:
+    tag = re.search(r'<section id="timer"[^>]*>', html)[0]
+    return dict(re.findall(r'data-(slug|name|hold|reps|sides)="([^"]*)"', tag))
+
+
+def test_the_log_forms_steps_are_each_persons_own_next_stretch():
+    """today.html#log-steps is kept per process (tracking.today.steps_key): two people
+    whose next stretch differs, in turn and twice, each get the timer of their own plan."""
+    people = [make_user(phase="standard"), make_user(phase="standard")]
+    # The first has done today's main stretch: the morning one is next for them.
+    for _ in range(6):
+        plan = build_plan(Profile.objects.get(user=people[0]))
+        if plan.next_item is None or plan.next_item.item.slug != plan.main.item.slug:
+            break
+        log_stretch(people[0], before=3, after=3)
+    first, second = (build_plan(Profile.objects.get(user=p)).next_item for p in people)
+    assert first.item.slug != second.item.slug
+    for round_ in range(2):
+        for person in people:
+            client = Client()
+            client.force_login(person)
+            page = client.get("/today/").content.decode()
+            plan = build_plan(Profile.objects.get(user=person))
+            entry = plan.next_item or plan.main
+            assert _timer(page) == {
+                "slug": entry.item.slug,
+                "name": entry.exercise.name,
+                "hold": str(entry.item.hold_target),
+                "reps": str(entry.item.reps),
+                "sides": ",".join(entry.item.sides),
+            }, (round_, person.profile.phase)
+    assert any(key[0] == "tracking/today.html#log-steps" for key in fragments._kept)
+
+
+def test_a_refused_log_form_shows_what_the_person_entered_not_the_kept_steps():
+    person = make_user()
+    client = Client()
+    client.force_login(person)
+    client.get("/today/")  # the empty steps kept
+    client.post("/today/lasting-pain/", {"lasting": "no"})
+    refused = client.post(
+        "/today/log/",
+        {
+            "exercise": "single-knee-to-chest",
+            "sides": "left_right",
+            "reps_per_side": "3",
+            "hold_seconds": "25",
+            "pain_before": "4",
+            "note": "left hip tight",
+            "client_token": "8a0e6f55-6c6b-4d3c-9a57-5b8d0c1f2e3a",
+        },  # fmt: skip
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "left hip tight" in refused
+    assert re.search(r'name="hold_seconds"[^>]*value="25"', refused)
+    assert re.search(r'name="pain_before" value="4"[^>]*checked', refused)
