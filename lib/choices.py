@@ -72,3 +72,70 @@ class FlatTypedChoiceField(_FlatChoicesField, forms.TypedChoiceField):
 
 class FlatMultipleChoiceField(_FlatChoicesField, forms.MultipleChoiceField):
     widget = FlatCheckboxSelectMultiple
+
+
+class _FieldsCopiedOnUse(dict):
+    """A form's fields, each deep-copied from the class's when the form first uses it.
+
+    A form whose every field is used (validating bound data) copies them all, as Django
+    does; an empty form rendered mostly from kept fragments (tracking.today) copies the
+    two or three it touches. Every way Django and this code read fields goes through
+    ``[]``, ``get``, ``items`` or ``values``; ``dict(fields)`` or ``fields.copy()``
+    would hand out the class's own fields, so neither is offered."""
+
+    def __init__(self, declared):
+        super().__init__(declared)
+        self._own: set[str] = set()
+
+    def __getitem__(self, name):
+        field = super().__getitem__(name)
+        if name not in self._own:
+            field = copy.deepcopy(field)
+            super().__setitem__(name, field)
+            self._own.add(name)
+        return field
+
+    def __setitem__(self, name, field) -> None:
+        super().__setitem__(name, field)
+        self._own.add(name)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default  # noqa: SIM401 (self.get is this)
+
+    def values(self):
+        return [self[name] for name in self]
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+    def pop(self, name, *default):
+        if name not in self:
+            return super().pop(name, *default)
+        field = self[name]
+        super().__delitem__(name)
+        return field
+
+    def copy(self):
+        raise TypeError("copy the fields one by one (they are copied from the class on use)")
+
+    def __deepcopy__(self, memo):
+        return {name: copy.deepcopy(field, memo) for name, field in self.items()}
+
+
+class _DeclaredFields(dict):
+    """A form class's ``base_fields``: Django's ``copy.deepcopy(base_fields)`` in
+    ``BaseForm.__init__`` gets fields copied on use."""
+
+    def __deepcopy__(self, memo):
+        return _FieldsCopiedOnUse(self)
+
+
+class FieldsCopiedOnUse:
+    """Form mixin: each field is copied from the class when the form first uses it, not
+    all of them when it is made (see ``_FieldsCopiedOnUse``)."""
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        if not isinstance(cls.__dict__.get("base_fields"), _DeclaredFields):
+            cls.base_fields = _DeclaredFields(cls.base_fields)
+        super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.choices import (
+    FieldsCopiedOnUse,
     FlatCheckboxSelectMultiple,
     FlatChoiceField,
     FlatMultipleChoiceField,
@@ -26,6 +27,10 @@ class Ours(forms.Form):
     signs = FlatMultipleChoiceField(
         choices=SIGNS, required=False, widget=FlatCheckboxSelectMultiple
     )
+
+
+class CopiedOnUse(FieldsCopiedOnUse, Ours):
+    pass
 
 
 class Djangos(forms.Form):
@@ -52,21 +57,23 @@ def test_an_unbound_form_renders_as_djangos_does():
 def test_any_answer_cleans_and_renders_as_with_djangos_fields(scale, side, signs):
     data = {name: value for name, value in (("scale", scale), ("side", side)) if value is not None}
     data["signs"] = signs
-    ours, djangos = Ours(data=data), Djangos(data=data)
-    assert ours.is_valid() == djangos.is_valid()
-    assert ours.errors == djangos.errors
-    assert ours.cleaned_data == djangos.cleaned_data
-    assert str(ours) == str(djangos)
+    djangos = Djangos(data=data)
+    for ours in (Ours(data=data), CopiedOnUse(data=data)):
+        assert ours.is_valid() == djangos.is_valid()
+        assert ours.errors == djangos.errors
+        assert ours.cleaned_data == djangos.cleaned_data
+        assert str(ours) == str(djangos)
 
 
-def test_each_form_gets_its_own_fields_widgets_and_messages():
-    first, second = Ours(), Ours()
+@pytest.mark.parametrize("form_class", [Ours, CopiedOnUse])
+def test_each_form_gets_its_own_fields_widgets_and_messages(form_class):
+    first, second = form_class(), form_class()
     first.fields["side"].choices = [("left", "Left only")]
     first.fields["side"].error_messages["invalid_choice"] = "Pick a side."
     first.fields["scale"].widget.attrs["data-x"] = "1"
     first.fields["signs"].choices.append(("extra", "Extra"))
 
-    for form in (second, Ours()):
+    for form in (second, form_class()):
         assert form.fields["side"].choices == [("left", "Left"), ("right", "Right")]
         assert form.fields["side"].widget.choices == [("left", "Left"), ("right", "Right")]
         assert form.fields["side"].error_messages["invalid_choice"] != "Pick a side."
@@ -95,3 +102,18 @@ def test_the_log_form_is_built_from_them():
         assert field is not SessionForm.base_fields[name]
         assert field.choices is not SessionForm.base_fields[name].choices
         assert field.choices[0] is SessionForm.base_fields[name].choices[0]
+
+
+def test_a_form_copies_only_the_fields_it_uses_and_never_changes_the_class():
+    form = CopiedOnUse()
+    side = form.fields["side"]
+    assert side is not CopiedOnUse.base_fields["side"]
+    assert form.fields["side"] is side  # once
+    untouched = dict.__getitem__(form.fields, "scale")
+    assert untouched is CopiedOnUse.base_fields["scale"]
+    # Every way of reading the fields hands out the form's own copies.
+    assert form.fields.get("scale") is not CopiedOnUse.base_fields["scale"]
+    assert all(f is not CopiedOnUse.base_fields[n] for n, f in form.fields.items())
+    assert str(CopiedOnUse()) == str(Djangos())
+    with pytest.raises(TypeError):
+        form.fields.copy()

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from lib.choices import (
+    FieldsCopiedOnUse,
     FlatCheckboxSelectMultiple,
     FlatChoiceField,
     FlatMultipleChoiceField,
@@ -58,7 +59,7 @@ def performed_at_field(help_text: str = "") -> forms.DateTimeField:
     )
 
 
-class SessionForm(forms.Form):
+class SessionForm(FieldsCopiedOnUse, forms.Form):
     """A session as the user reports it; clean() turns it into service arguments."""
 
     # Drawn by tracking/_pain_field.html; strings, so the template need not localise them.
