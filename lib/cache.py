@@ -106,6 +106,19 @@ def prefetch(keys: list[str], *, retire_first: tuple[str, object] | None = None)
 _RETIRED_EARLY = "retired-before-write"
 
 
+def prefetched(key: str) -> bool:
+    """Whether this request's ``prefetch`` read ``key`` (found or not) and nothing has
+    taken it yet."""
+    return key in memoised(_PREFETCHED, dict)
+
+
+def retired_early(kind: str, ident) -> bool:
+    """Whether this request's ``prefetch`` made the retirement ``retire_before_write``
+    would make (and nothing has used it yet)."""
+    memo = request_memo()
+    return memo is not None and (kind, ident) in memo.get(_RETIRED_EARLY, ())
+
+
 def cached_get(key: str):
     """``cache.get(key)``, or the entry ``prefetch`` read for it (once: a later ask reads
     again, so an entry stored meanwhile is seen)."""

@@ -32,17 +32,24 @@ GATE_MESSAGES = {
 }
 
 
-def exercise_gate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def exercise_gate(view=None, *, also: Callable[[HttpRequest], tuple[list, tuple | None]] = None):
     """Let the view run only while the safety record allows exercise.
 
     Anything else goes to /screening/, which explains why and what to do.
+
+    ``also(request)``: more shared-cache keys the view will read, and a retirement it
+    will need before a write (``lib.cache.prefetch``), in the gate's round trip.
     """
+    if view is None:
+        return lambda view: exercise_gate(view, also=also)
 
     @wraps(view)
     def gated(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # The safety record and the stretch catalogue (which every gated view reads next)
         # in one round trip to the shared cache.
-        prefetch([safety_key(request.user), *shared_keys(CATALOGUE, CATALOGUE_COPY)])
+        keys = [safety_key(request.user), *shared_keys(CATALOGUE, CATALOGUE_COPY)]
+        more, retire = also(request) if also is not None else ([], None)
+        prefetch([*keys, *more], retire_first=retire)
         decision = gate_state(request.user).decision
         if not decision.allowed:
             messages.warning(request, GATE_MESSAGES[decision.reason])

@@ -23,7 +23,13 @@ from stretches.screening import LASTING_PAIN_HOURS, SEVERE_PAIN
 from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import weekly_questions_due
-from tracking.plan import TodayPlan, build_plan, catalogue_version, prefetch_plan
+from tracking.plan import (
+    TodayPlan,
+    build_plan,
+    catalogue_version,
+    log_prefetch,
+    prefetch_plan,
+)
 from tracking.presentation import count
 from tracking.services import add_stop_signal, log_session, save_checkin
 
@@ -202,7 +208,8 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(request, TODAY, context)
 
 
-@exercise_gate
+# The plan and the profile's retirement before the write in the gate's round trip.
+@exercise_gate(also=log_prefetch)
 @require_POST
 def log(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)

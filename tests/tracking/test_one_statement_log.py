@@ -18,11 +18,12 @@ from django.db import IntegrityError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+import tracking.plan
 import tracking.today
 from accounts.models import Profile
 from accounts.services import save_profile
 from stretches.models import SafetyEvent
-from tests.factories import log_stretch, make_user, served_user, session_post
+from tests.factories import log_stretch, make_user, served_user, session_post, spy_cache_reads
 from tracking.models import Session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -219,3 +220,29 @@ def test_when_the_shared_cache_fails_before_a_log_post_nothing_is_written(monkey
     monkeypatch.undo()
     assert not Session.objects.filter(user=member).exists()
     assert versions(member) == before
+
+
+@needs_redis
+def test_the_log_post_reads_its_plan_in_the_gates_round_trip(monkeypatch):
+    member = make_user()
+    browser = signed_in(member)
+    browser.post("/today/log/", session_post(), headers=HX)  # the catalogue seen
+    reads = spy_cache_reads(monkeypatch)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    plan_reads = [i for i, (_, keys) in enumerate(reads) if any("plan-v" in k for k in keys)]
+    gate = next(i for i, (_, keys) in enumerate(reads) if any("safety-" in k for k in keys))
+    assert plan_reads == [gate], reads
+
+
+@needs_redis
+def test_a_wrong_guess_of_the_plans_keys_still_gives_the_right_plan(monkeypatch):
+    """The gate names the plan's keys from the catalogue this process saw last; after an
+    admin's edit that guess is wrong, and the view reads the right plan itself."""
+    member = make_user()
+    browser = signed_in(member)
+    browser.post("/today/log/", session_post(), headers=HX)
+    monkeypatch.setattr(tracking.plan, "_SEEN_FINGERPRINT", ["not-the-catalogue"])
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert b"Done today: <span data-done-count>2</span>" in saved.content
