@@ -79,13 +79,24 @@ class _FieldsCopiedOnUse(dict):
 
     A form whose every field is used (validating bound data) copies them all, as Django
     does; an empty form rendered mostly from kept fragments (tracking.today) copies the
-    two or three it touches. Every way Django and this code read fields goes through
-    ``[]``, ``get``, ``items`` or ``values``; ``dict(fields)`` or ``fields.copy()``
-    would hand out the class's own fields, so neither is offered."""
+    two or three it touches. Every way of reading the fields hands out the form's own
+    copies: ``[]``, ``get``, ``items``, ``values``, and ``dict.update``/``dict(...)``
+    (through ``keys`` and ``[]``); ``fields.copy()`` is refused."""
 
     def __init__(self, declared):
         super().__init__(declared)
         self._own: set[str] = set()
+
+    def __iter__(self):
+        # Defined (as dict's own) so that CPython's dict.update, dict(...) and {**...}
+        # take the generic path through keys() and [] instead of reading the stored
+        # values directly: Django's order_fields (a form with field_order) does
+        # ``fields.update(self.fields)``, which would otherwise hand over the class's
+        # own fields.
+        return super().__iter__()
+
+    def keys(self):
+        return list(super().keys())
 
     def __getitem__(self, name):
         field = super().__getitem__(name)
