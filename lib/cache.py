@@ -73,50 +73,28 @@ _PREFETCHED = "prefetched-cache-entries"
 _ABSENT = object()
 
 
-def prefetch(keys: list[str], *, retire_first: tuple[str, object] | None = None) -> None:
+def prefetch(keys: list[str]) -> None:
     """Read these shared-cache entries (``user_key``) in one round trip: the calls that
     ask for them later in this request (``cached_for_user``, ``cached_get``) take them
     from here instead of asking one by one. Each key names what it holds (a version is in
     it), so an entry read a moment earlier is the entry. Nothing is kept past the request.
-    The entries ``_keep`` left to write go in the same round trip.
-
-    ``retire_first``: (kind, ident) of a ``retire_before_write`` the request is about to
-    need (a write it will most likely make), made in the same round trip, first."""
-    memo = request_memo()
-    early = retire_first is not None and memo is not None and settings.CACHE_IS_SHARED
-    if not keys and not early:
+    The entries ``_keep`` left to write go in the same round trip."""
+    if not keys:
         return
-    if early:
-        generation_key, value_key = _keys(*retire_first)
-        token = Pickled.of(secrets.token_hex(8))
-        retiring = [(generation_key, token, None), (value_key, Pickled.of(None), 0)]
-        memo[_PENDING] = [*memo.get(_PENDING, []), *retiring]
     try:
         found = _write_pending_then_get(keys)
     except Exception:
         logger.exception("shared cache unavailable: entries are read one by one")
         return
-    if early:
-        memo.setdefault(_RETIRED_EARLY, set()).add(retire_first)
     store = memoised(_PREFETCHED, dict)
     for key in keys:
         store[key] = found.get(key, _ABSENT)
-
-
-_RETIRED_EARLY = "retired-before-write"
 
 
 def prefetched(key: str) -> bool:
     """Whether this request's ``prefetch`` read ``key`` (found or not) and nothing has
     taken it yet."""
     return key in memoised(_PREFETCHED, dict)
-
-
-def retired_early(kind: str, ident) -> bool:
-    """Whether this request's ``prefetch`` made the retirement ``retire_before_write``
-    would make (and nothing has used it yet)."""
-    memo = request_memo()
-    return memo is not None and (kind, ident) in memo.get(_RETIRED_EARLY, ())
 
 
 def cached_get(key: str):
@@ -217,13 +195,14 @@ def bump_statement(user, *, today_only: bool = False) -> tuple[str, list]:
     return sql, [*params, user.pk]
 
 
-def versions_moved(user, row, *, retired_before: bool = False) -> None:
+def versions_moved(user, row, *, retired_with: str | None = None) -> None:
     """After ``bump_statement`` ran: ``row`` is what it returned (None: no profile).
 
     Retires the cached profile row now and after the commit, or only after it when the
-    caller retired it before its statement (``retired_before``: a single statement in
-    autocommit, which is its own commit); keeps the row as committed for the person's
-    next request; and brings this request's profile up to date.
+    caller retired it before its statement (``retired_with``: the generation
+    ``retire_before_write`` made, before a single statement in autocommit, which is its
+    own commit); keeps the row as committed for the person's next request
+    (``records_changed``); and brings this request's profile up to date.
     """
     committed = None
     if row is not None and len(row) > 2:
@@ -234,7 +213,7 @@ def versions_moved(user, row, *, retired_before: bool = False) -> None:
     # would still see the old ones (and with them the old gate decision). The row as
     # committed is kept under the generation made after the commit, so that the
     # person's next request (the next log POST, say) need not read it again.
-    records_changed(user.pk, committed=committed, now=not retired_before)
+    records_changed(user.pk, committed=committed, retired_with=retired_with)
     # The request goes on with this user: what it reads next must not come from the
     # cache entries the write just retired.
     loaded = loaded_profile(user)
@@ -463,17 +442,23 @@ def user_changed(user_id) -> None:
     records_changed(user_id)
 
 
-def records_changed(user_id, *, committed=None, now: bool = True) -> None:
+def records_changed(user_id, *, committed=None, retired_with: str | None = None) -> None:
     """Retire the cached profile row (and with it the data and history versions) of the
     user, as ``user_changed`` retires the user: now and again after the commit. Replacing
     "user-generation" retires the release before this one's copy of the user too.
 
     ``committed``: the profile row exactly as the caller's transaction commits it (read
-    back by the statement that locked it); kept under the generation made after the
-    commit, as if read just after it. A later write to the row replaces that generation
-    after its own commit, as any write does. ``now=False``: the caller retired it before
-    its write (``retire_before_write``)."""
-    retire("profile", user_id, then_keep=committed, timeout=USER_CACHE_SECONDS, now=now)
+    back by the statement that locked it), kept after the commit for the person's next
+    request, unless anything retired the row in between (``retire``).
+    ``retired_with``: the generation ``retire_before_write`` made before the caller's
+    write (a single statement, which is its own commit): only the second half is left."""
+    retire(
+        "profile",
+        user_id,
+        then_keep=committed,
+        timeout=USER_CACHE_SECONDS,
+        retired_with=retired_with,
+    )
 
 
 def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: int) -> T | None:
@@ -497,42 +482,59 @@ def cached_shared[T](kind: str, ident, load: Callable[[], T | None], timeout: in
     return value
 
 
-def retire(kind: str, ident, *, then_keep=None, timeout: int = 0, now: bool = True) -> None:
+def retire(
+    kind: str,
+    ident,
+    *,
+    then_keep=None,
+    timeout: int = 0,
+    retired_with: str | None = None,
+) -> None:
     """Retire what ``cached_shared`` keeps under ``kind`` and ``ident`` in every worker:
     now (inside the caller's transaction: if the cache cannot be reached, the write
-    fails) and again after the commit.
+    fails) and again after the commit. ``retired_with``: the caller retired it before
+    its write (``retire_before_write``), which made this generation; only the second
+    half is left.
 
     ``then_keep``: the value as the transaction commits it, kept (for ``timeout``
-    seconds) under the generation made after the commit: nothing loaded before that
-    generation existed is kept under it, so this is the generation rule's "read after".
-    ``now=False``: only after the commit, for a caller that called
-    ``retire_before_write`` before its write."""
+    seconds) under the generation made after the commit, but only if the generation is
+    still the one made before the commit: another write that committed in between (a
+    setting or a stop signal in another tab, its retirement already made) has retired
+    it, and the value read at this commit is then older than that write. The check and
+    the writes are one atomic step (lib.redis_cache.replace_generation)."""
     if not settings.CACHE_IS_SHARED:
         return
-    if now:
-        _new_generation(kind, ident)
+    before = retired_with if retired_with is not None else _new_generation(kind, ident)
 
     def after_commit() -> None:
-        generation = _new_generation(kind, ident, quiet=True)
-        if then_keep is not None and generation is not None:
-            _keep(kind, ident, generation, then_keep, timeout)
+        if then_keep is None or before is None or not hasattr(cache, "replace_generation"):
+            _new_generation(kind, ident, quiet=True)
+            return
+        generation_key, value_key = _keys(kind, ident)
+        generation = secrets.token_hex(8)
+        try:
+            cache.replace_generation(
+                generation_key,
+                value_key,
+                before,
+                generation,
+                Pickled.of((generation, then_keep)),
+                timeout,
+            )
+        except Exception:
+            logger.exception("could not retire the cached %s %s", kind, ident)
 
     transaction.on_commit(after_commit)
 
 
-def retire_before_write(kind: str, ident) -> None:
+def retire_before_write(kind: str, ident) -> str | None:
     """``retire``'s first half, for a write made in one statement outside a transaction
-    (it commits as it runs): called before it, so that if the cache cannot be reached
-    nothing is written. Its second half comes after the statement (``now=False``).
-    Already done when this request's ``prefetch`` made it (``retire_first``): once."""
+    (it commits as it runs): called just before it, so that if the cache cannot be
+    reached nothing is written. Returns the generation it made, for the second half,
+    after the statement (``now=False``, ``retired_with``)."""
     if not settings.CACHE_IS_SHARED:
-        return
-    memo = request_memo()
-    early = memo.get(_RETIRED_EARLY, set()) if memo is not None else set()
-    if (kind, ident) in early:
-        early.discard((kind, ident))
-        return
-    _new_generation(kind, ident)
+        return None
+    return _new_generation(kind, ident)
 
 
 def _new_generation(kind: str, ident, *, quiet: bool = False) -> str | None:

@@ -41,6 +41,7 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusedClient
+        self._scripts = {}
 
     def set_and_delete(self, set_key, value, delete_key, version=None) -> None:
         """``set(set_key, value, timeout=None)`` and ``delete(delete_key)`` in one round
@@ -82,3 +83,38 @@ class RedisCache(DjangoRedisCache):
             for made, value in zip(made_keys, results[-1], strict=True)
             if value is not None
         }
+
+    _REPLACE_GENERATION = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then
+      redis.call('SET', KEYS[1], ARGV[2])
+      redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+      return 1
+    end
+    redis.call('SET', KEYS[1], ARGV[2])
+    redis.call('DEL', KEYS[2])
+    return 0
+    """
+
+    def replace_generation(
+        self, generation_key, value_key, expected, generation, value, timeout, version=None
+    ) -> bool:
+        """``set(generation_key, generation, timeout=None)``, and ``set(value_key, value,
+        timeout)`` only while ``generation_key`` still held ``expected`` (else
+        ``delete(value_key)``), atomically: one Lua script, one round trip. True when the
+        value was written. A ``Pickled`` value is written as it is."""
+        generation_key = self.make_and_validate_key(generation_key, version=version)
+        value_key = self.make_and_validate_key(value_key, version=version)
+        client = self._cache.get_client(generation_key, write=True)
+        script = self._scripts.get(id(client))
+        if script is None:
+            script = self._scripts.setdefault(
+                id(client), client.register_script(self._REPLACE_GENERATION)
+            )
+        serializer = self._cache._serializer
+        data = value if isinstance(value, Pickled) else serializer.dumps(value)
+        seconds = self.get_backend_timeout(timeout)
+        written = script(
+            keys=[generation_key, value_key],
+            args=[serializer.dumps(expected), serializer.dumps(generation), data, seconds],
+        )
+        return bool(written)

@@ -32,13 +32,13 @@ GATE_MESSAGES = {
 }
 
 
-def exercise_gate(view=None, *, also: Callable[[HttpRequest], tuple[list, tuple | None]] = None):
+def exercise_gate(view=None, *, also: Callable[[HttpRequest], list[str]] | None = None):
     """Let the view run only while the safety record allows exercise.
 
     Anything else goes to /screening/, which explains why and what to do.
 
-    ``also(request)``: more shared-cache keys the view will read, and a retirement it
-    will need before a write (``lib.cache.prefetch``), in the gate's round trip.
+    ``also(request)``: more shared-cache keys the view will read (``lib.cache.prefetch``),
+    in the gate's round trip.
     """
     if view is None:
         return lambda view: exercise_gate(view, also=also)
@@ -48,8 +48,8 @@ def exercise_gate(view=None, *, also: Callable[[HttpRequest], tuple[list, tuple 
         # The safety record and the stretch catalogue (which every gated view reads next)
         # in one round trip to the shared cache.
         keys = [safety_key(request.user), *shared_keys(CATALOGUE, CATALOGUE_COPY)]
-        more, retire = also(request) if also is not None else ([], None)
-        prefetch([*keys, *more], retire_first=retire)
+        more = also(request) if also is not None else []
+        prefetch([*keys, *more])
         decision = gate_state(request.user).decision
         if not decision.allowed:
             messages.warning(request, GATE_MESSAGES[decision.reason])

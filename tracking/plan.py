@@ -17,7 +17,6 @@ from lib.cache import (
     cached_shared,
     prefetch,
     prefetched,
-    retired_early,
     user_key,
 )
 from lib.page_cache import memoised
@@ -283,24 +282,18 @@ def _todays_with(
     return rows
 
 
-def prefetch_plan(profile: Profile, *, before_write: bool = False) -> None:
+def prefetch_plan(profile: Profile) -> None:
     """Read the plan and the days before today it is made from in one round trip, for a
     request that builds the plan, writes, and builds it again (the log POST): the second
     build finds the days before today read here when the write left them as they were
     (lib.cache.prefetch: each key names the version it holds). Days this process already
-    holds (``_past_days``) are not read again. ``before_write``: the request is about to
-    log a session, and the cached profile's retirement before it goes in the same round
-    trip (lib.cache.retire_before_write)."""
+    holds (``_past_days``), and keys the gate read (``log_prefetch``), are not read again."""
     keys = [
         key
         for key in _plan_keys(profile, _rules_fingerprint(catalogue_rules()))
         if key not in _PAST_KEPT and not prefetched(key)
     ]
-    retire = ("profile", profile.user_id)
-    if not before_write or retired_early(*retire):
-        retire = None
-    if keys or retire:
-        prefetch(keys, retire_first=retire)
+    prefetch(keys)
 
 
 def _plan_keys(profile: Profile, fingerprint: str) -> list[str]:
@@ -316,14 +309,13 @@ def _plan_keys(profile: Profile, fingerprint: str) -> list[str]:
 _SEEN_FINGERPRINT: list[str] = []
 
 
-def log_prefetch(request) -> tuple[list[str], tuple[str, object]]:
-    """For ``exercise_gate(also=...)`` on the log POST: the plan's keys (by the catalogue
-    last seen) and the profile's retirement before the write."""
+def log_prefetch(request) -> list[str]:
+    """For ``exercise_gate(also=...)`` on the log POST: the plan's keys, by the catalogue
+    last seen."""
     profile = request.user.profile
-    keys = []
-    if _SEEN_FINGERPRINT and profile.programme_start is not None:
-        keys = [key for key in _plan_keys(profile, _SEEN_FINGERPRINT[-1]) if key not in _PAST_KEPT]
-    return keys, ("profile", profile.user_id)
+    if not _SEEN_FINGERPRINT or profile.programme_start is None:
+        return []
+    return [key for key in _plan_keys(profile, _SEEN_FINGERPRINT[-1]) if key not in _PAST_KEPT]
 
 
 class PastDays(NamedTuple):

@@ -173,7 +173,7 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
         field.get_db_prep_save(field.pre_save(session, True), connection) for field in fields
     ]
     bump, bump_params = bump_statement(session.user, today_only=today_only)
-    retire_before_write("profile", session.user_id)
+    retired_with = retire_before_write("profile", session.user_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH new AS ({insert}), bumped AS ({bump}) "
@@ -184,7 +184,7 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     session.pk = row[0]
     session._state.adding = False
     session._state.db = connection.alias
-    versions_moved(session.user, None if row[1] is None else row[1:], retired_before=True)
+    versions_moved(session.user, None if row[1] is None else row[1:], retired_with=retired_with)
 
 
 # A session this close to the user's midnight counts as touching the past: by the time

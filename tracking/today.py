@@ -208,16 +208,14 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(request, TODAY, context)
 
 
-# The plan and the profile's retirement before the write in the gate's round trip.
+# The plan in the gate's round trip.
 @exercise_gate(also=log_prefetch)
 @require_POST
 def log(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
     if profile.programme_start is None:
         return redirect("today")
-    # And the days before today, which the fresh plan below reuses; the cached profile
-    # is retired in the same round trip, as the write below must be preceded by it.
-    prefetch_plan(profile, before_write=True)
+    prefetch_plan(profile)  # and the days before today, which the fresh plan below reuses
     plan = build_plan(profile)
     version = profile.data_version  # the plan's
     form = _form(request, plan, data=request.POST)
