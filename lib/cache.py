@@ -522,7 +522,10 @@ def retire(
                 timeout,
             )
         except Exception:
-            logger.exception("could not retire the cached %s %s", kind, ident)
+            # The script refused (say, an account without scripting) or the round trip
+            # failed: at least the plain retirement, as without a row to keep.
+            logger.exception("could not keep the cached %s %s", kind, ident)
+            _new_generation(kind, ident, quiet=True)
 
     transaction.on_commit(after_commit)
 
