@@ -181,3 +181,15 @@ def spy_cache_reads(monkeypatch) -> list[tuple[str, object]]:
     if hasattr(cache, "set_many_then_get_many"):
         spying("set_many_then_get_many", "get_many", lambda entries, keys, *rest: list(keys))
     return reads
+
+
+def ready_to_log(user):
+    """A client signed in as ``user`` that has opened /today/ and answered the question
+    asked before the day's first session ("no"): the log form's next POST is taken."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    assert client.get("/today/").status_code == 200
+    client.post("/today/lasting-pain/", {"lasting": "no"})
+    return client

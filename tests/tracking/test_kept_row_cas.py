@@ -21,11 +21,10 @@ from django.db import connection, transaction
 import lib.cache
 from accounts.models import Profile
 from accounts.services import save_profile
-from tests.factories import log_stretch, make_user, served_user, session_post
+from tests.factories import log_stretch, make_user, ready_to_log, served_user, session_post
 from tests.tracking.test_kept_row_races import (
     current_profile,
     in_another_worker,
-    signed_in,
 )
 from tracking.models import Session
 
@@ -69,7 +68,7 @@ def test_a_script_redis_refuses_leaves_no_retirement_after_the_commit(monkeypatc
     the pre-write row under the generation that is still current: the acute flare's cap
     of 3 is lifted for USER_CACHE_SECONDS."""
     member = make_user(phase="acute")
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     log_stretch(member)
     log_stretch(member)  # 2 of the flare's 3
     browser.get("/today/")
@@ -105,7 +104,7 @@ def test_the_script_cache_flushed_before_the_after_commit_step_still_keeps_the_r
     pickled tokens compare equal, the committed row is kept, under a fresh generation,
     with USER_CACHE_SECONDS, the generation itself without expiry."""
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     browser.post("/today/log/", session_post(), headers=HX)  # the script is loaded once
     client, _ = raw("x")
     real = cache.replace_generation
@@ -135,7 +134,7 @@ def test_a_stop_signal_between_the_logs_retirement_and_its_statement_pauses(monk
     after the log's retire_before_write and before the log's statement: the log's Lua
     finds another generation, keeps nothing; the next page is the screening."""
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     earlier, _ = log_stretch(member, before=2, after=5)
     from django.test import Client
 

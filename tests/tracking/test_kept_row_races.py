@@ -24,7 +24,7 @@ from django.test import Client
 import lib.cache
 from accounts.models import Profile
 from accounts.services import save_profile
-from tests.factories import log_stretch, make_user, session_post
+from tests.factories import log_stretch, make_user, ready_to_log, session_post
 from tracking.models import Session
 
 pytestmark = [
@@ -32,14 +32,6 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL"),
 ]
 HX = {"HX-Request": "true"}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    assert client.get("/today/").status_code == 200
-    client.post("/today/lasting-pain/", {"lasting": "no"})
-    return client
 
 
 def in_another_worker(action) -> None:
@@ -120,7 +112,7 @@ def test_a_phase_saved_just_after_the_logs_commit_is_what_the_next_request_sees(
     """Acute flare chosen in another tab right after a log commits: the next request
     must see the flare (its cap of 3), not the row the log committed."""
     member = make_user(phase="standard")
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     for _ in range(3):
         log_stretch(member)  # standard: no daily cap
     fired = between_commit_and_retirement(monkeypatch, member, acute_elsewhere(member))
@@ -142,7 +134,7 @@ def test_a_stop_signal_tapped_just_after_the_logs_commit_pauses_the_next_request
     a log in this one commits: the programme is paused; the next page must not be the
     plan (SPEC 1.5)."""
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     earlier, _ = log_stretch(member, before=2, after=5)  # a pain rise: "was it sharp?"
     other_tab = Client()
     other_tab.force_login(member)

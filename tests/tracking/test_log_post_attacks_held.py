@@ -18,21 +18,13 @@ from django.test import Client
 
 from accounts.models import Profile
 from accounts.services import save_profile
-from tests.factories import log_stretch, make_user, session_post
+from tests.factories import log_stretch, make_user, ready_to_log, session_post
 from tests.tracking.test_log_post_races import cached_plan, plan_from_the_database
 from tracking.models import Session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HX = {"HX-Request": "true"}
 LONDON = ZoneInfo("Europe/London")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.get("/today/")
-    client.post("/today/lasting-pain/", {"lasting": "no"})
-    return client
 
 
 def versions(user):
@@ -77,7 +69,7 @@ def test_deleting_a_past_session_then_logging_drops_it_from_the_kept_days(monkey
     yesterday, _ = log_stretch(
         member, when=datetime.now(LONDON) - timedelta(days=1), before=3, after=3
     )
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     browser.post("/today/log/", session_post(), headers=HX)  # the days kept in this process
     assert browser.post(f"/sessions/{yesterday.pk}/delete/").status_code == 302
     saved = browser.post("/today/log/", session_post(), headers=HX)
@@ -89,7 +81,7 @@ def test_deleting_a_past_session_then_logging_drops_it_from_the_kept_days(monkey
 
 def test_editing_a_past_sessions_time_into_today_then_logging(monkeypatch):
     member = make_user(start=datetime.now(LONDON).date() - timedelta(days=10))
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     when = datetime.now(LONDON) - timedelta(days=2)
     old, _ = log_stretch(member, when=when)
     browser.get("/today/")
@@ -111,7 +103,7 @@ def test_a_log_just_before_midnight_is_in_the_next_days_kept_past(monkeypatch, m
     day = datetime(2026, 3, 10, 23, minute, 30, tzinfo=LONDON)
     with time_machine.travel(day, tick=False):
         member = make_user(time_zone="Europe/London", start=day.date() - timedelta(days=5))
-        browser = signed_in(member)
+        browser = ready_to_log(member)
         browser.post("/today/log/", session_post(), headers=HX)
         saved = browser.post("/today/log/", session_post(), headers=HX)
         assert saved.headers.get("HX-Trigger") == "session-logged"
@@ -129,7 +121,7 @@ def test_a_zone_changed_then_changed_back_does_not_reuse_the_first_zones_days(mo
     now = datetime(2026, 5, 20, 11, 30, tzinfo=ZoneInfo("UTC"))  # 23:30 in Auckland
     with time_machine.travel(now, tick=False):
         member = make_user(time_zone="Europe/London", start=now.date() - timedelta(days=5))
-        browser = signed_in(member)
+        browser = ready_to_log(member)
         browser.post("/today/log/", session_post(), headers=HX)
         for zone in ("Pacific/Auckland", "Europe/London"):
             profile = Profile.objects.select_related("user").get(user=member)

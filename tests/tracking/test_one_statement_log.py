@@ -15,7 +15,6 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.db import IntegrityError, connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 import tracking.plan
@@ -23,7 +22,14 @@ import tracking.today
 from accounts.models import Profile
 from accounts.services import save_profile
 from stretches.models import SafetyEvent
-from tests.factories import log_stretch, make_user, served_user, session_post, spy_cache_reads
+from tests.factories import (
+    log_stretch,
+    make_user,
+    ready_to_log,
+    served_user,
+    session_post,
+    spy_cache_reads,
+)
 from tracking.models import Session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,14 +43,6 @@ HX = {"HX-Request": "true"}
 def versions(user) -> tuple[int, int]:
     row = Profile.objects.get(user=user)
     return row.data_version, row.history_version
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    assert client.get("/today/").status_code == 200
-    client.post("/today/lasting-pain/", {"lasting": "no"})
-    return client
 
 
 def test_a_plain_session_is_stored_whole_and_moves_only_the_data_version():
@@ -117,7 +115,7 @@ def test_when_the_shared_cache_cannot_be_reached_nothing_is_written(monkeypatch)
 @needs_redis
 def test_the_next_request_is_served_the_row_as_committed_without_reading_it():
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     saved = browser.post("/today/log/", session_post(pain_before="4", pain_after="3"), headers=HX)
     assert saved.headers.get("HX-Trigger") == "session-logged"
     stored = Profile.objects.get(user=member)
@@ -136,7 +134,7 @@ def test_the_next_request_is_served_the_row_as_committed_without_reading_it():
 def test_a_setting_saved_in_another_tab_after_the_log_is_what_the_next_request_sees():
     """The row kept after a log is retired by the next write to the profile."""
     member = make_user(phase="standard")
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     browser.post("/today/log/", session_post(), headers=HX)
     profile = Profile.objects.get(user=member)
     profile.phase = "acute"
@@ -155,7 +153,7 @@ def test_a_setting_changed_before_the_write_lands_is_kept_not_the_one_read(monke
     next request are made from, never the phase this request read first (an acute flare
     would lose its daily cap)."""
     member = make_user(phase="standard")
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     real = tracking.today.log_session
 
     def other_tab_first(**kwargs):
@@ -182,7 +180,7 @@ def test_the_log_post_retires_the_cached_profile_before_its_write():
     """By the time the one statement writes the session, no copy of the profile from
     before it is current in the shared cache."""
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     browser.get("/healthz")  # the profile row cached under the current generation
     cached = cache.get_many([f"user-generation:{member.pk}", f"profile:{member.pk}"])
     assert cached.get(f"profile:{member.pk}") is not None
@@ -208,7 +206,7 @@ def test_when_the_shared_cache_fails_before_a_log_post_nothing_is_written(monkey
     fails (it is logged and the page goes on), so the write retires it itself, and that
     fails too: the session is not stored."""
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     before = versions(member)
 
     def unreachable(*args, **kwargs):
@@ -226,7 +224,7 @@ def test_when_the_shared_cache_fails_before_a_log_post_nothing_is_written(monkey
 @needs_redis
 def test_the_log_post_reads_its_plan_in_the_gates_round_trip(monkeypatch):
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     browser.post("/today/log/", session_post(), headers=HX)  # the catalogue seen
     reads = spy_cache_reads(monkeypatch)
     saved = browser.post("/today/log/", session_post(), headers=HX)
@@ -241,7 +239,7 @@ def test_a_wrong_guess_of_the_plans_keys_still_gives_the_right_plan(monkeypatch)
     """The gate names the plan's keys from the catalogue this process saw last; after an
     admin's edit that guess is wrong, and the view reads the right plan itself."""
     member = make_user()
-    browser = signed_in(member)
+    browser = ready_to_log(member)
     browser.post("/today/log/", session_post(), headers=HX)
     monkeypatch.setattr(tracking.plan, "_SEEN_FINGERPRINT", ["not-the-catalogue"])
     saved = browser.post("/today/log/", session_post(), headers=HX)
