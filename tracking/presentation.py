@@ -8,12 +8,13 @@ module only words them. Plurals come from Django's ``ngettext``, never by hand.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.utils.translation import ngettext
+from django.utils.translation import get_language, ngettext
 
 DASH = "–"
 
@@ -39,6 +40,13 @@ def fmt(value: Fraction | float | int | None) -> str:
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """ "1 session", "3 sessions": the number and the noun, pluralised by ngettext."""
+    return _counted(n, singular, plural, get_language())
+
+
+# Worded once per number, noun and language: a log POST words its counts about eight
+# times, and each ngettext walks the translation catalogues.
+@functools.lru_cache(maxsize=2048)
+def _counted(n: int, singular: str, plural: str | None, language: str | None) -> str:
     return f"{n} {ngettext(singular, plural or singular + 's', n)}"
 
 
@@ -108,6 +116,12 @@ def change_sentence(baseline: Fraction, recent: Fraction, recent_days: int) -> s
 
 def explanation(outcome: str, rules) -> str:
     """Why this outcome, in words, with every threshold read from ``rules``."""
+    # The same few sentences every time (rules are frozen): worded once per language.
+    return _explanation(outcome, rules, get_language())
+
+
+@functools.cache
+def _explanation(outcome: str, rules, language: str | None) -> str:
     meaningful = (
         f"at least {count(rules.meaningful_points, 'point')} and at least "
         f"{whole_percent(rules.meaningful_fraction)} lower"
