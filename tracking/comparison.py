@@ -123,15 +123,28 @@ def shown_from(start: date, week: int, rules=RULES) -> date:
     return week_bounds(start, week)[1] + timedelta(days=rules.recent_days)
 
 
+def _days_in(stats: Mapping[date, DayStats], first: date, last: date) -> list[DayStats]:
+    """The days from ``first`` to ``last`` (inclusive) that have sessions."""
+    found = []
+    day = first
+    while day <= last:
+        if (s := stats.get(day)) is not None:
+            found.append(s)
+        day += timedelta(days=1)
+    return found
+
+
 def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=RULES) -> Comparison:
     """Compare the baseline week's mean pain before with the last days' mean.
 
     Nothing is judged before the last ``recent_days`` clear the baseline week (programme
     day 14 for week 1). The in-session relief (before minus after) plays no part here.
     """
-    stats = {day: s for day, s in stats.items() if day <= today}
+    if stats and max(stats) > today:
+        stats = {day: s for day, s in stats.items() if day <= today}
     days_logged = len(stats)
-    week = baseline_week(stats, start) or rules.baseline_week
+    earliest = min(stats) if stats else None
+    week = (programme_week(start, earliest) if stats else None) or rules.baseline_week
     first_shown = shown_from(start, week, rules)
     if today < first_shown:
         return Comparison(
@@ -152,10 +165,12 @@ def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=R
         )
     first, last = week_bounds(start, week)
     if week == rules.baseline_week:
-        first = min(stats)  # days before the start date belong to week 1 too
-    baseline = Totals.of(s for day, s in stats.items() if first <= day <= last)
+        first = earliest  # days before the start date belong to week 1 too
+    # Each window's days looked up (a week, or week 1 with the days before the start),
+    # not a year of days scanned twice: every log POST compares.
+    baseline = Totals.of(_days_in(stats, first, min(last, today)))
     recent_first = today - timedelta(days=rules.recent_days - 1)
-    recent = Totals.of(s for day, s in stats.items() if day >= recent_first)
+    recent = Totals.of(_days_in(stats, recent_first, today))
     common = {"baseline": baseline.before_mean, "baseline_week": week, "days_logged": days_logged}
     if not recent.sessions:
         return Comparison(

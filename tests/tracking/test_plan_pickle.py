@@ -77,7 +77,8 @@ def test_a_plan_read_back_is_the_plan_written(rows, copies):
     # Every instant to the microsecond, in UTC as it was.
     for row, original in zip(read.todays_sessions, written.todays_sessions, strict=True):
         assert (row.performed_at, row.performed_at.utcoffset()) == (
-            original.performed_at, timedelta(0)
+            original.performed_at,
+            timedelta(0),
         )
     if read.todays_sessions:
         # The last session is today's newest, the very row ("did the pain last?" asks

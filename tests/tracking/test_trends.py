@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from stretches.progression import Phase
@@ -597,3 +597,74 @@ def test_day_14_is_the_first_day_with_a_comparison():
     assert compare(stats, start=START, today=day_13).outcome is ComparisonOutcome.NOT_YET
     assert compare(stats, start=START, today=day_14).outcome is ComparisonOutcome.MEANINGFUL
     assert RULES.first_programme_day == 14
+
+
+def compare_by_scanning(stats, *, start, today, rules=RULES):
+    """``compare`` as first written, scanning every day for each window: the oracle for
+    the version that looks each window's days up."""
+    from tracking import presentation
+    from tracking.comparison import Comparison, baseline_week, shown_from
+    from tracking.series import week_bounds
+
+    stats = {day: s for day, s in stats.items() if day <= today}
+    days_logged = len(stats)
+    week = baseline_week(stats, start) or rules.baseline_week
+    first_shown = shown_from(start, week, rules)
+    if today < first_shown:
+        return Comparison(
+            ComparisonOutcome.NOT_YET,
+            baseline_week=week if stats else None,
+            days_logged=days_logged,
+            shown_from=first_shown,
+            explanation=presentation.not_yet_sentence(
+                first_shown, (first_shown - start).days + 1, rules.recent_days
+            ),
+        )
+    if days_logged < rules.days_needed:
+        return Comparison(
+            ComparisonOutcome.WAITING,
+            days_logged=days_logged,
+            days_needed=rules.days_needed - days_logged,
+            explanation=presentation.waiting_sentence(days_logged, rules.days_needed),
+        )
+    first, last = week_bounds(start, week)
+    if week == rules.baseline_week:
+        first = min(stats)
+    baseline = Totals.of(s for day, s in stats.items() if first <= day <= last)
+    recent_first = today - timedelta(days=rules.recent_days - 1)
+    recent = Totals.of(s for day, s in stats.items() if day >= recent_first)
+    common = {"baseline": baseline.before_mean, "baseline_week": week, "days_logged": days_logged}
+    if not recent.sessions:
+        return Comparison(
+            ComparisonOutcome.WAITING,
+            **common,
+            explanation=(
+                f"There are no sessions in the last {presentation.count(rules.recent_days, 'day')}"
+                " to compare with your baseline week. Log a session and the comparison comes back."
+            ),
+        )
+    outcome = judge(baseline.before_mean, recent.before_mean, recent.before_max, rules)
+    return Comparison(
+        outcome, **common, recent=recent.before_mean,
+        explanation=presentation.explanation(outcome.value, rules),
+    )  # fmt: skip
+
+
+@PROPERTY
+@given(
+    # Day by day from three weeks before the start (sessions logged before it count in
+    # week 1), each day's scores before sessions (none: a day without).
+    days=st.lists(st.lists(st.integers(0, 10), max_size=3), min_size=30, max_size=100),
+    today_index=st.integers(-5, 75),
+)
+def test_the_comparison_looks_its_windows_up_as_scanning_every_day_would(days, today_index):
+    first = START - timedelta(days=21)
+    stats = {
+        first + timedelta(days=k): day_of(first + timedelta(days=k), befores)
+        for k, befores in enumerate(days)
+        if befores
+    }
+    today = START + timedelta(days=today_index)
+    result = compare(stats, start=START, today=today)
+    assert result == compare_by_scanning(stats, start=START, today=today)
+    event(result.outcome.value)
