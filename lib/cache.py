@@ -8,6 +8,7 @@ any worker; the local day in the key starts a fresh one at the user's midnight.
 """
 
 import copy
+import functools
 import hashlib
 import logging
 import secrets
@@ -173,26 +174,34 @@ def bump_statement(user, *, today_only: bool = False) -> tuple[str, list]:
     The profile is looked up by name so that every app can call this without importing
     ``accounts`` (the apps import one another in one direction only).
     """
-    profile_model = apps.get_model("accounts", "Profile")
     loaded = loaded_profile(user)
-    history, params = "history_version + 1", []
-    if today_only and loaded is not None:
+    params = []
+    zone_decides = today_only and loaded is not None
+    if zone_decides:
+        params.append(loaded.time_zone)
+    return _bump_sql(connection.vendor, zone_decides, _whole_row()), [*params, user.pk]
+
+
+@functools.cache
+def _bump_sql(vendor: str, zone_decides: bool, whole_row: bool) -> str:
+    """``bump_statement``'s text (it depends on nothing else; made once per shape)."""
+    profile_model = apps.get_model("accounts", "Profile")
+    history = "history_version + 1"
+    if zone_decides:
         # "Today" was judged in the time zone this request loaded. Another request may
         # have changed it since (and cached the days before the new zone's today): the
         # row, locked by this update, decides. Any other zone moves the history on.
         history = "CASE WHEN time_zone = %s THEN history_version ELSE history_version + 1 END"
-        params.append(loaded.time_zone)
     quote = connection.ops.quote_name
     returning = "data_version, history_version"
-    if _whole_row():
+    if whole_row:
         fields = profile_model._meta.concrete_fields
         returning += ", " + ", ".join(quote(field.column) for field in fields)
-    sql = (
+    return (
         f"UPDATE {quote(profile_model._meta.db_table)} "
         f"SET data_version = data_version + 1, history_version = {history} "
         f"WHERE user_id = %s RETURNING {returning}"
     )
-    return sql, [*params, user.pk]
 
 
 def versions_moved(user, row, *, retired_with: str | None = None) -> None:

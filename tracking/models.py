@@ -48,8 +48,13 @@ class Session(models.Model):
         "note",
     )
 
+    # No index of its own: the unique (user, client_token) and the (user, performed_at)
+    # indexes both lead with the user, and every logged session paid for a third.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stretch_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stretch_sessions",
+        db_index=False,
     )
     performed_at = models.DateTimeField()
     exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="sessions")

@@ -261,6 +261,15 @@ def catalogue_version() -> str:
 
 
 def _rules_fingerprint(catalogue: dict[str, Exercise]) -> str:
+    # Once per request and catalogue (a log POST asks three times): the request reads the
+    # catalogue once (``catalogue_rules``), so the same dict holds the same rules.
+    seen = memoised("rules-fingerprint", lambda: [None, ""])
+    if seen[0] is not catalogue:
+        seen[:] = [catalogue, _fingerprint_of(catalogue)]
+    return seen[1]
+
+
+def _fingerprint_of(catalogue: dict[str, Exercise]) -> str:
     rules = sorted(
         (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps, e.both_legs)
         for e in catalogue.values()
