@@ -470,6 +470,11 @@ def _next_step(
     return f"Next stage ({nxt.hold_range}) needs: " + "; ".join(needs) + "."
 
 
+# How far back ``_unlock`` reads: the unlock window of the day before the run of unlocked
+# days it counts (at most DOUBLE_LEG_FULL_AFTER_DAYS) began.
+UNLOCK_READS_DAYS = UNLOCK_WINDOW_DAYS + DOUBLE_LEG_FULL_AFTER_DAYS
+
+
 def _unlock(
     *,
     start: date,
@@ -478,7 +483,28 @@ def _unlock(
     setbacks: Iterable[Setback],
     phase: Phase,
 ) -> UnlockProgress:
-    """Double-leg unlock (SPEC 1.3), judged on the days before today; a setback today locks."""
+    """Double-leg unlock (SPEC 1.3), judged on the days before today; a setback today locks.
+
+    Reads only the last ``UNLOCK_READS_DAYS`` days before today and the setbacks from then
+    to today: those, whole, are the key of a per-process memory of the last 256 answers
+    (every log POST builds two plans, and a session logged today changes none of them).
+    """
+    read = tuple(by_day.get(today - timedelta(days=k)) for k in range(1, UNLOCK_READS_DAYS + 1))
+    first = today - timedelta(days=UNLOCK_READS_DAYS)
+    near = tuple(sorted(s.day for s in setbacks if first <= s.day <= today))
+    return _unlock_on(start, today, read, near, phase)
+
+
+@functools.lru_cache(maxsize=256)
+def _unlock_on(
+    start: date,
+    today: date,
+    read: tuple[DayFacts | None, ...],
+    setback_days: tuple[date, ...],
+    phase: Phase,
+) -> UnlockProgress:
+    """``_unlock`` on what it reads: ``read[k - 1]`` is the day ``k`` days before today."""
+    by_day = {today - timedelta(days=k): facts for k, facts in enumerate(read, start=1) if facts}
     day_index = max(0, (today - start).days)
 
     def state_on(day: date) -> tuple[bool, int, float | None, str]:
@@ -491,7 +517,7 @@ def _unlock(
         mean = sum(f.before_total for f in recent if f) / sessions if sessions else None
         first = day - timedelta(days=UNLOCK_WINDOW_DAYS)
         blocker = ""
-        if any(first <= s.day <= day for s in setbacks):
+        if any(first <= setback <= day for setback in setback_days):
             blocker = f"a setback in the last {UNLOCK_WINDOW_DAYS} days"
         elif mean is None or mean > UNLOCK_MAX_MEAN_PAIN:
             blocker = (

@@ -3,7 +3,7 @@ gaps step it down, caps hold whatever happens."""
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from stretches import progression
@@ -29,6 +29,7 @@ from stretches.progression import (
     sessions_per_week,
     stage_history,
 )
+from tests.properties import examples
 
 START = date(2026, 3, 2)
 
@@ -287,3 +288,88 @@ def test_the_remembered_stage_history_is_always_the_walk_itself(
     lying.update(first_lying)
     assert asked(worsening) == first
     assert asked(not worsening) == walk(START, day(today), first_lying, tuple(backs), not worsening)
+
+
+def unlock_by_walking(*, start, today, by_day, setbacks, phase):
+    """The double-leg unlock as first written, reading every day and setback it is given:
+    the oracle for the version that reads the last weeks only and remembers its answers."""
+    from stretches.progression import (
+        DOUBLE_LEG_FULL_AFTER_DAYS,
+        UNLOCK_AFTER_DAYS,
+        UNLOCK_DAYS_NEEDED,
+        UNLOCK_MAX_MEAN_PAIN,
+        UNLOCK_PAIN_WINDOW_DAYS,
+        UNLOCK_WINDOW_DAYS,
+        UnlockProgress,
+    )
+
+    def state_on(on):
+        window = [on - timedelta(days=k) for k in range(1, UNLOCK_WINDOW_DAYS + 1)]
+        logged = sum(1 for d in window if d in by_day and by_day[d].lying_sessions)
+        recent = [by_day.get(on - timedelta(days=k)) for k in range(1, UNLOCK_PAIN_WINDOW_DAYS + 1)]
+        sessions = sum(f.sessions for f in recent if f)
+        mean = sum(f.before_total for f in recent if f) / sessions if sessions else None
+        first = on - timedelta(days=UNLOCK_WINDOW_DAYS)
+        blocker = ""
+        if any(first <= s.day <= on for s in setbacks):
+            blocker = f"a setback in the last {UNLOCK_WINDOW_DAYS} days"
+        elif mean is None or mean > UNLOCK_MAX_MEAN_PAIN:
+            blocker = (
+                f"mean pain before sessions over the last {UNLOCK_PAIN_WINDOW_DAYS} days "
+                f"needs to be {UNLOCK_MAX_MEAN_PAIN} or less"
+            )
+        ok = (on - start).days >= UNLOCK_AFTER_DAYS and logged >= UNLOCK_DAYS_NEEDED and not blocker
+        return ok, logged, mean, blocker
+
+    unlocked, logged, mean, blocker = state_on(today)
+    if phase is Phase.ACUTE and unlocked:
+        blocker = "the double-leg stretch waits until the acute flare has settled"
+        unlocked = False
+    run, on = 0, today
+    if unlocked:
+        while run < DOUBLE_LEG_FULL_AFTER_DAYS and state_on(on - timedelta(days=1))[0]:
+            run += 1
+            on -= timedelta(days=1)
+    return UnlockProgress(
+        unlocked=unlocked,
+        days_since_start=max(0, (today - start).days),
+        days_logged=logged,
+        mean_pain=mean,
+        blocker=blocker,
+        unlocked_days=run,
+    )
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    # Two lying sessions at low pain every day from the start (so that unlocks and runs of
+    # unlocked days happen), but for a few days: none, painful, or other stretches.
+    defects=st.lists(
+        st.tuples(
+            st.integers(0, 90),
+            st.sampled_from([None, (1, 0, 2), (2, 1, 8), (3, 3, 4), (2, 2, 4), (1, 1, 9)]),
+        ),
+        max_size=6,
+    ),
+    pain=st.integers(0, 3),
+    setback_days=st.lists(st.integers(0, 90), max_size=2),
+    today=st.integers(0, 90),
+    phase=st.sampled_from(list(Phase)),
+)
+def test_the_unlock_reads_the_last_weeks_as_walking_every_day_would(
+    defects, pain, setback_days, today, phase
+):
+    days: dict[int, tuple | None] = dict.fromkeys(range(today + 1), (2, 2, pain))
+    days |= {n: facts for n, facts in defects if n <= today}
+    by_day = {
+        day(n): DayFacts(day(n), sessions, lying, score * sessions, score)
+        for n, facts in days.items()
+        if facts is not None
+        for sessions, lying, score in [facts]
+    }
+    setbacks = [Setback(day(n), SetbackKind.PAIN_RISE, 2) for n in setback_days if n <= today]
+    arguments = {"start": START, "today": day(today), "by_day": by_day, "setbacks": setbacks}
+    expected = unlock_by_walking(**arguments, phase=phase)
+    event(f"unlocked days: {expected.unlocked_days}")
+    assert progression._unlock(**arguments, phase=phase) == expected
+    assert progression._unlock(**arguments, phase=phase) == expected  # remembered
