@@ -577,7 +577,10 @@ def _compute_plan(
         for item in prescription.items
     ]
     # A copy of the shared one: a request may add a stop signal to it (tracking.today).
+    # Its list of stop signals too, which a copy of the instance would share.
     last = todays[0] if todays else copy.copy(past.last)
+    if isinstance(last, Session):
+        last.stop_signals = list(last.stop_signals)
     last_day = last.performed_at.astimezone(tz).date() if last is not None else None
     return TodayPlan(prescription, items, today, todays, last, last_day)
 

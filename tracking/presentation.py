@@ -45,7 +45,7 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
 
 # Worded once per number, noun and language: a log POST words its counts about eight
 # times, and each ngettext walks the translation catalogues.
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=2048, typed=True)  # 1 and True are different words
 def _counted(n: int, singular: str, plural: str | None, language: str | None) -> str:
     return f"{n} {ngettext(singular, plural or singular + 's', n)}"
 

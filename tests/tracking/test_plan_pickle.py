@@ -116,3 +116,24 @@ def test_the_plan_after_many_log_posts_is_the_plan_from_the_database():
     fresh = build_plan(user.profile, after_write=True)  # made from the database again
     assert len(fresh.todays_sessions) == 12
     same_plan(pickle.loads(pickle.dumps(cached, pickle.HIGHEST_PROTOCOL)), fresh)
+
+
+def test_the_last_session_before_today_is_each_plans_own():
+    """The days before today are kept per process (``_PAST_KEPT``) and every plan made
+    from them gets a copy of the last session before today: a change one request makes to
+    it (the lasting-pain question adds a stop signal) reaches no other plan."""
+    import time_machine
+
+    from tests.factories import make_session
+
+    noon = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+    with time_machine.travel(noon - timedelta(days=1), tick=False):
+        user = make_user(start=noon.date() - timedelta(days=3))
+        make_session(user)
+    with time_machine.travel(noon, tick=False):
+        profile = type(user).objects.get(pk=user.pk).profile
+        first = build_plan(profile, after_write=True)
+        first.last_session.stop_signals.append("sharp_pain")
+        again = build_plan(profile, after_write=True)  # from the kept days, not the cache
+        assert again.last_session.stop_signals == []
+        assert again.last_session is not first.last_session

@@ -668,3 +668,11 @@ def test_the_comparison_looks_its_windows_up_as_scanning_every_day_would(days, t
     result = compare(stats, start=START, today=today)
     assert result == compare_by_scanning(stats, start=START, today=today)
     event(result.outcome.value)
+
+
+def test_counts_word_the_number_they_are_given():
+    from tracking.presentation import count
+
+    assert count(1, "session") == "1 session"
+    assert count(True, "session") == "True session"  # worded apart: 1 == True as a key
+    assert count(2, "rep") == "2 reps"
