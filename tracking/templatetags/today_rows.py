@@ -9,8 +9,12 @@ whitespace included, and every text is escaped exactly as the template escaped i
 
 from __future__ import annotations
 
+import functools
+
 from django import template
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -32,11 +36,40 @@ def done_row(session, tz) -> str:
     )
 
 
+# Each item as made, by everything it shows: a log POST shows the whole day again with
+# one session more. A pure function of its key, so nothing kept here is ever stale.
+ROWS_KEPT_MAX = 4096
+_rows_kept: dict[tuple, str] = {}
+
+
 @register.filter
 def done_rows(sessions) -> SafeString:
     """Today's sessions as the list's items, newest first (the plan's order)."""
     tz = timezone.get_current_timezone()  # as the template's time filter converts
-    return mark_safe("".join(done_row(session, tz) for session in sessions))
+    rows = []
+    for session in sessions:
+        key = (
+            session.performed_at, tz, session.exercise.name, session.pain_before,
+            session.pain_after,
+        )  # fmt: skip
+        row = _rows_kept.get(key)
+        if row is None:
+            if len(_rows_kept) >= ROWS_KEPT_MAX:
+                _rows_kept.clear()
+            row = _rows_kept[key] = done_row(session, tz)
+        rows.append(row)
+    return mark_safe("".join(rows))
+
+
+@functools.lru_cache(maxsize=256)
+def _detail_url(slug: str, prefix: str, urlconf) -> str:
+    """A stretch's page, remembered (as lib.paths remembers its links)."""
+    return reverse("stretch-detail", args=[slug], urlconf=urlconf)
+
+
+@receiver(setting_changed, dispatch_uid="easeback-detail-urls-forget")
+def _forget(**kwargs) -> None:
+    _detail_url.cache_clear()
 
 
 def plan_card(entry) -> str:
@@ -44,7 +77,7 @@ def plan_card(entry) -> str:
     template loop put around it."""
     item, exercise = entry.item, entry.exercise
     slug, name = escape(item.slug), escape(exercise.name)
-    url = escape(reverse("stretch-detail", args=[exercise.slug]))
+    url = escape(_detail_url(exercise.slug, get_script_prefix(), get_urlconf()))
     done = ' <span class="badge badge-ok">done</span>' if entry.complete else ""
     span = ""
     if item.hold_min != item.hold_max:
