@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import engines
+from django.template import RequestContext, engines
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -32,6 +32,7 @@ from tracking.plan import (
 )
 from tracking.presentation import count
 from tracking.services import add_stop_signal, log_session, save_checkin
+from tracking.templatetags import today_sections
 
 TODAY = "tracking/today.html"
 # The login session remembers which session the "lasted over 2 hours" question was
@@ -123,25 +124,34 @@ def _context(
     }
 
 
+# The parts of today.html that show a count, each one tag (today_sections), by the name of
+# its partial there.
+_PARTS = {
+    "log-form": today_sections.log_form,
+    "flow-status": today_sections.flow_status,
+    "flow-counts": today_sections.flow_counts,
+    "done-today": today_sections.done_today,
+    "plan-items": today_sections.plan_items,
+}
+
+
 @functools.cache
-def _counts_template(first: str, parts: tuple[str, ...]):
-    """One template that includes ``first``, then ``parts`` marked out of band: one render
-    (and one run of the context processors) for the whole htmx answer."""
-    include = '{{% include "{0}#{1}" %}}'.format
-    flow_counts = "True" if "flow-counts" in parts else "False"
-    source = (
-        include(TODAY, first)
-        + f"{{% with oob=True oob_counts={flow_counts} %}}"
-        + "".join(include(TODAY, part) for part in parts)
-        + "{% endwith %}"
-    )
-    return engines["django"].from_string(source)
+def _bound_template():
+    """An empty template of the Django engine: what an htmx answer's context is bound to
+    (its context processors run once, as for a page)."""
+    return engines["django"].from_string("").template
 
 
 def _with_counts(request: HttpRequest, first: str, context: dict, *, parts: tuple) -> HttpResponse:
     """``first`` and, swapped out of band, every other part of the page that shows a count,
-    all rendered from the one plan in ``context`` so that they cannot disagree."""
-    return HttpResponse(_counts_template(first, parts).render(context, request))
+    all rendered from the one plan in ``context`` so that they cannot disagree: the tags
+    today.html's partials call, called here directly (one context, no includes)."""
+    bound = RequestContext(request, context)
+    with bound.bind_template(_bound_template()):
+        html = [_PARTS[first](bound)]
+        with bound.push(oob=True, oob_counts="flow-counts" in parts):
+            html.extend(_PARTS[part](bound) for part in parts)
+    return HttpResponse("".join(html))
 
 
 def after_log(request: HttpRequest, session: Session, created: bool) -> HttpResponse:
