@@ -4,9 +4,12 @@ import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import RequestContext, engines
+from django.template import engines
+from django.template.context import make_context
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -142,11 +145,17 @@ def _bound_template():
     return engines["django"].from_string("").template
 
 
+@receiver(setting_changed, dispatch_uid="easeback-bound-template-forget")
+def _forget_bound_template(**kwargs) -> None:
+    _bound_template.cache_clear()  # a changed TEMPLATES setting is a new engine
+
+
 def _with_counts(request: HttpRequest, first: str, context: dict, *, parts: tuple) -> HttpResponse:
     """``first`` and, swapped out of band, every other part of the page that shows a count,
     all rendered from the one plan in ``context`` so that they cannot disagree: the tags
     today.html's partials call, called here directly (one context, no includes)."""
-    bound = RequestContext(request, context)
+    # As Template.render makes it: the view's values above the context processors'.
+    bound = make_context(context, request)
     with bound.bind_template(_bound_template()):
         html = [_PARTS[first](bound)]
         with bound.push(oob=True, oob_counts="flow-counts" in parts):

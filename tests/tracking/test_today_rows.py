@@ -182,3 +182,19 @@ def test_the_plan_cards_are_the_template_loops_bytes(
         for n, item in enumerate(prescription.items)
     ]
     assert cards(CARDS_IN_PYTHON, items, oob) == cards(CARDS_LOOP, items, oob)
+
+
+def test_kept_items_show_each_instants_own_time_across_a_dst_fold():
+    """The items are kept by what they show: two instants an hour apart that read the
+    same on a New York clock (the November fold) are different times in UTC."""
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    first = datetime(2025, 11, 2, 1, 30, tzinfo=new_york)
+    second = first.replace(fold=1)  # an hour later
+    rows = [
+        SimpleNamespace(performed_at=at, exercise=SimpleNamespace(name="Stretch"),
+                        pain_before=2, pain_after=1)
+        for at in (first, second)
+    ]  # fmt: skip
+    with timezone.override(zoneinfo.ZoneInfo("UTC")):
+        assert "05:30 ·" in render(IN_PYTHON, rows[:1])
+        assert "06:30 ·" in render(IN_PYTHON, rows[1:])

@@ -37,7 +37,8 @@ def done_row(session, tz) -> str:
 
 
 # Each item as made, by everything it shows: a log POST shows the whole day again with
-# one session more. A pure function of its key, so nothing kept here is ever stale.
+# one session more. A pure function of its key, so nothing kept here is ever stale (and
+# two people with the same row share it).
 ROWS_KEPT_MAX = 4096
 _rows_kept: dict[tuple, str] = {}
 
@@ -48,8 +49,11 @@ def done_rows(sessions) -> SafeString:
     tz = timezone.get_current_timezone()  # as the template's time filter converts
     rows = []
     for session in sessions:
+        # Keyed by what it shows (an instant's local time, not the instant: two instants
+        # a DST fold apart compare equal as datetimes of one zone).
+        local = session.performed_at.astimezone(tz)
         key = (
-            session.performed_at, tz, session.exercise.name, session.pain_before,
+            local.hour, local.minute, session.exercise.name, session.pain_before,
             session.pain_after,
         )  # fmt: skip
         row = _rows_kept.get(key)
