@@ -143,8 +143,7 @@ def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=R
     if stats and max(stats) > today:
         stats = {day: s for day, s in stats.items() if day <= today}
     days_logged = len(stats)
-    earliest = min(stats) if stats else None
-    week = (programme_week(start, earliest) if stats else None) or rules.baseline_week
+    week = baseline_week(stats, start) or rules.baseline_week
     first_shown = shown_from(start, week, rules)
     if today < first_shown:
         return Comparison(
@@ -165,7 +164,7 @@ def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=R
         )
     first, last = week_bounds(start, week)
     if week == rules.baseline_week:
-        first = earliest  # days before the start date belong to week 1 too
+        first = min(stats)  # days before the start date belong to week 1 too
     # Each window's days looked up (a week, or week 1 with the days before the start),
     # not a year of days scanned twice: every log POST compares.
     baseline = Totals.of(_days_in(stats, first, min(last, today)))

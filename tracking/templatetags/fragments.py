@@ -24,9 +24,11 @@ MAX_ENTRIES = 512
 _kept: dict[tuple[str, str], str] = {}
 
 
-def _render(context, name: str) -> str:
+def render_part(context, name: str, **values) -> str:
+    """``{% include name with values %}``: the template (or partial) with the current
+    context and ``values`` on top."""
     part = context.template.engine.get_template(name)
-    with context.push():
+    with context.push(**values):
         return part.render(context)
 
 
@@ -39,11 +41,11 @@ def _holds_the_nonce(context, html: str) -> bool:
 @register.simple_tag(takes_context=True)
 def fragment(context, name: str, key) -> str:
     if key is None:
-        return _render(context, name)
+        return render_part(context, name)
     found = _kept.get((name, key))
     if found is None:
         with counting_made() as made:
-            found = _render(context, name)
+            found = render_part(context, name)
         if made[0] or _holds_the_nonce(context, found):
             return found  # something per response in it: never kept
         if len(_kept) >= MAX_ENTRIES:

@@ -22,20 +22,13 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from lib.paths import path_of
-from tracking.templatetags.fragments import fragment
+from tracking.templatetags.fragments import fragment, render_part
 from tracking.templatetags.plurals import counted
 from tracking.templatetags.today_rows import done_rows, plan_cards
 
 register = template.Library()
 
 _CSRF = CsrfTokenNode()
-
-
-def _include(context, name: str, **values) -> str:
-    """``{% include name with values %}``, as the template did it."""
-    part = context.template.engine.get_template(name)
-    with context.push(**values):
-        return part.render(context)
 
 
 @register.simple_tag(takes_context=True)
@@ -91,7 +84,7 @@ def log_form(context) -> SafeString:
     plan, form = context["plan"], context["form"]
     guidance = ""
     if context.get("saved") and context.get("guidance"):
-        shown = _include(context, "tracking/_pain_guidance.html", s=context["guidance"])
+        shown = render_part(context, "tracking/_pain_guidance.html", s=context["guidance"])
         guidance = f"\n    {shown}\n  "
     cap = ""
     if plan.daily_cap_reached:
@@ -101,7 +94,7 @@ def log_form(context) -> SafeString:
             "Rest now; the plan starts again tomorrow.</p>"
         )
     # The summary prints nothing but its file's last line break without errors.
-    errors = _include(context, "_form_errors.html") if form.errors else "\n"
+    errors = render_part(context, "_form_errors.html") if form.errors else "\n"
     url = conditional_escape(path_of("log-session"))
     opened = " data-flow-open" if form.errors else ""
     steps = fragment(context, "tracking/today.html#log-steps", context.get("steps_key"))
