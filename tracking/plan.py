@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -97,10 +98,9 @@ class ItemToday:
 
 
 class TodaySession(NamedTuple):
-    """One of today's sessions, as the plan keeps it: what the counts, the daily cap and
-    "Done today" read, and no more. The plan is pickled into the shared cache and read
-    back on every log POST, and a person may log dozens of sessions in a day: a tuple is
-    several times cheaper to read, pickle and unpickle than a model instance."""
+    """One of today's sessions, as the plan shows it: what the counts, the daily cap and
+    "Done today" read, and no more (a tuple is several times cheaper to make than a model
+    instance)."""
 
     pk: int
     performed_at: datetime
@@ -109,12 +109,99 @@ class TodaySession(NamedTuple):
     pain_after: int
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+# One of today's sessions in plain numbers: (microseconds since the epoch, id, stretch id,
+# pain before, pain after). Tuples of them sort newest first by (time, id), reversed.
+type RawRow = tuple[int, int, int, int, int]
+
+
+def micros_of(instant: datetime) -> int:
+    """An aware instant as whole microseconds since the epoch (exact, any time zone)."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def instant_of(micros: int) -> datetime:
+    """``micros_of`` back into an aware instant, in UTC (as the database gives them)."""
+    return _EPOCH + micros * _MICROSECOND
+
+
+class TodayRows(Sequence):
+    """Today's sessions, newest first: a sequence of ``TodaySession`` kept as plain numbers.
+
+    The plan is pickled into the shared cache on every log POST and read back on the next,
+    each POST adds a row to the rows before it, and a person may log dozens of sessions
+    in a day: as a tuple of tuples of numbers the rows pickle, unpickle and sort in C.
+    A ``TodaySession`` is made only for the rows asked for, once each (the same row is the
+    same object every time: the plan's last session is today's newest, the very row).
+    ``exercises`` holds each row's stretch by id, once.
+    """
+
+    __slots__ = ("_made", "exercises", "raw")
+
+    def __init__(self, raw: tuple[RawRow, ...], exercises: dict[int, Exercise]):
+        self.raw = raw
+        self.exercises = exercises
+        self._made: dict[int, TodaySession] = {}
+
+    @classmethod
+    def of(cls, sessions) -> TodayRows:
+        """Rows from ``TodaySession`` rows (any order kept as given)."""
+        exercises: dict[int, Exercise] = {}
+        raw = []
+        for row in sessions:
+            exercise = exercises.setdefault(row.exercise.pk, row.exercise)
+            raw.append(
+                (micros_of(row.performed_at), row.pk, exercise.pk, row.pain_before, row.pain_after)
+            )
+        return cls(tuple(raw), exercises)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.raw)))]
+        if index < 0:
+            index += len(self.raw)
+        made = self._made.get(index)
+        if made is None:
+            micros, pk, exercise, before, after = self.raw[index]  # IndexError past the end
+            made = TodaySession(pk, instant_of(micros), self.exercises[exercise], before, after)
+            self._made[index] = made
+        return made
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, TodayRows | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # a sequence compared by value, as a list
+
+    def __repr__(self) -> str:
+        return f"TodayRows({list(self)!r})"
+
+    def __reduce__(self):
+        return (TodayRows, (self.raw, self.exercises))
+
+    def with_row(self, row: RawRow, exercise: Exercise) -> TodayRows:
+        """These rows and one more, newest first."""
+        exercises = self.exercises
+        if exercises.get(exercise.pk) is not exercise:
+            exercises = {**exercises, exercise.pk: exercise}
+        raw = self.raw
+        if not raw or row > raw[0]:
+            return TodayRows((row, *raw), exercises)  # the newest (nearly always)
+        return TodayRows(tuple(sorted((row, *raw), reverse=True)), exercises)
+
+
 @dataclass
 class TodayPlan:
     prescription: Prescription
     items: list[ItemToday]
     today: date
-    todays_sessions: list[TodaySession]
+    todays_sessions: TodayRows
     # The last session before today (a Session, from the history cache: the lasting-pain
     # question asks about it and may add a stop signal to it), or today's newest.
     last_session: Session | TodaySession | None
@@ -160,50 +247,34 @@ class TodayPlan:
 
     def __reduce__(self):
         """Pickled compactly: the plan goes to the shared cache on every log POST and is
-        read back on the next. Each stretch is pickled once, and today's sessions as
-        plain numbers (a tuple of them pickles tens of times faster than a named tuple
-        holding an aware datetime).
-
-        Pickle writes an object it meets twice only once, but equal copies each in full,
-        and rows carried over from the plan before a save (``_todays_with``) hold the
-        copy of the stretch that plan was read with: a day of 50 sessions pickled 50
-        stretches (10 KB, half a millisecond) before this.
-        """
-        exercises: dict[int, Exercise] = {}
-        for exercise in [entry.exercise for entry in self.items] + [
-            row.exercise for row in self.todays_sessions
-        ]:
-            exercises.setdefault(exercise.pk, exercise)
+        read back on the next. Each stretch is pickled once (pickle writes an object it
+        meets twice only once, but equal copies each in full: the rows and the items may
+        hold copies read at different times), and today's sessions as their numbers
+        (``TodayRows``)."""
+        rows = self.todays_sessions
+        if not isinstance(rows, TodayRows):
+            rows = TodayRows.of(rows)
+        exercises = dict(rows.exercises)
+        for entry in self.items:
+            exercises.setdefault(entry.exercise.pk, entry.exercise)
         items = tuple(
             (entry.item, entry.exercise.pk, entry.done_today, entry.done_this_week,
              entry.all_today)
             for entry in self.items
         )  # fmt: skip
-        todays = tuple(
-            (row.pk, (row.performed_at - _EPOCH) // _MICROSECOND, row.exercise.pk,
-             row.pain_before, row.pain_after)
-            for row in self.todays_sessions
-        )  # fmt: skip
         last = self.last_session
         # The last session is today's newest (the very row) or one from before today.
-        newest = bool(self.todays_sessions) and last is self.todays_sessions[0]
+        newest = bool(rows) and last is self.todays_sessions[0]
         state = (
-            self.prescription, items, self.today, todays, exercises,
+            self.prescription, items, self.today, rows.raw, exercises,
             None if newest else last, newest, self.last_session_day,
         )  # fmt: skip
         return (_unpickled_plan, state)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _unpickled_plan(prescription, items, today, todays, exercises, last, newest, last_day):
+def _unpickled_plan(prescription, items, today, raw, exercises, last, newest, last_day):
     """``TodayPlan.__reduce__``'s state back into a plan (times in UTC, as read)."""
-    rows = [
-        TodaySession(pk, _EPOCH + micros * _MICROSECOND, exercises[exercise], before, after)
-        for pk, micros, exercise, before, after in todays
-    ]
+    rows = TodayRows(raw, exercises)
     return TodayPlan(
         prescription=prescription,
         items=[
@@ -330,23 +401,26 @@ def build_plan(
 
 def _todays_with(
     logged: tuple[TodayPlan, Session], profile: Profile, catalogue: dict[str, Exercise], today
-) -> list[TodaySession] | None:
+) -> TodayRows | None:
     """Today's sessions after ``session`` was saved, from the plan made just before it, in
     the order the query gives (newest first); None when that plan is not of this day or
     the session is not on it (then they are read)."""
     before, session = logged
     if before.today != today or session.performed_at.astimezone(profile.tzinfo).date() != today:
         return None
-    by_id = {exercise.pk: exercise for exercise in catalogue.values()}
-    exercise = by_id.get(session.exercise_id)
+    exercise = next(
+        (exercise for exercise in catalogue.values() if exercise.pk == session.exercise_id), None
+    )
     if exercise is None:
         return None
-    new = TodaySession(
-        session.pk, session.performed_at, exercise, session.pain_before, session.pain_after
-    )
-    rows = [new, *before.todays_sessions]
-    rows.sort(key=lambda row: (row.performed_at, row.pk), reverse=True)
-    return rows
+    rows = before.todays_sessions
+    if not isinstance(rows, TodayRows):
+        rows = TodayRows.of(rows)
+    new = (
+        micros_of(session.performed_at), session.pk, exercise.pk, session.pain_before,
+        session.pain_after,
+    )  # fmt: skip
+    return rows.with_row(new, exercise)
 
 
 def prefetch_plan(profile: Profile) -> None:
@@ -502,7 +576,7 @@ def _compute_plan(
     today: date,
     fingerprint: str,
     *,
-    todays: list[TodaySession] | None = None,
+    todays: TodayRows | None = None,
 ) -> TodayPlan:
     """Gather what the rules need in a fixed number of queries and ask them.
 
@@ -521,20 +595,22 @@ def _compute_plan(
     # Only what the plan and "Done today" read, as light rows: with the exercise from the
     # catalogue already here (no join that would drag its text along per row).
     if todays is None:
-        todays = [
-            TodaySession(pk, performed_at, by_id[exercise_id], before, after)
-            for pk, performed_at, exercise_id, before, after in day_sessions(
-                profile.user_id, midnight, local_midnight(today + timedelta(days=1), tz)
-            )
-        ]
+        exercises: dict[int, Exercise] = {}
+        raw = []
+        for pk, performed_at, exercise_id, before, after in day_sessions(
+            profile.user_id, midnight, local_midnight(today + timedelta(days=1), tz)
+        ):
+            exercises.setdefault(exercise_id, by_id[exercise_id])
+            raw.append((micros_of(performed_at), pk, exercise_id, before, after))
+        todays = TodayRows(tuple(raw), exercises)
     # Today, summed apart: the days before are shared (``_past_days``), never changed.
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.
     today_sums: DaySums = {}
     today_per_exercise: dict[str, int] = {}
-    for row in todays if today >= start else ():
-        slug = row.exercise.slug
-        before, after = row.pain_before, row.pain_after
+    slugs = {pk: exercise.slug for pk, exercise in todays.exercises.items()}
+    for _, _, exercise_id, before, after in todays.raw if today >= start else ():
+        slug = slugs[exercise_id]
         lying = 1 if slug in LYING_KNEE_TO_CHEST else 0
         _add_day(today_sums, today, 1, lying, before, after, before, max(before, after))
         today_per_exercise[slug] = today_per_exercise.get(slug, 0) + 1

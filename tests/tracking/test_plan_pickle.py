@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import pickle
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.factories import make_user, ready_to_log, session_post
 from tests.properties import examples
-from tracking.plan import TodayPlan, TodaySession, build_plan
+from tracking.plan import TodayPlan, TodayRows, TodaySession, build_plan, micros_of
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,46 @@ def test_the_last_session_before_today_is_each_plans_own():
         again = build_plan(profile, after_write=True)  # from the kept days, not the cache
         assert again.last_session.stop_signals == []
         assert again.last_session is not first.last_session
+
+
+# --- Today's sessions as numbers (TodayRows) ---------------------------------------------
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    times=st.lists(st.integers(0, 10**6), max_size=30),
+    new_time=st.integers(0, 10**6),
+    new_pk=st.integers(1, 50),
+)
+def test_a_row_added_lands_where_the_database_would_order_it(times, new_time, new_pk):
+    """``with_row`` (the log POST's next plan) orders today's sessions as the query does:
+    newest first by time, then by id; the rows read back are the sessions put in."""
+    stretch = SimpleNamespace(pk=7, name="Single knee to chest", slug="single")
+    base = datetime(2026, 12, 7, tzinfo=UTC)
+    sessions = sorted(
+        (
+            TodaySession(100 + n, base + timedelta(seconds=t), stretch, n % 11, (n * 3) % 11)
+            for n, t in enumerate(times)
+        ),
+        key=lambda row: (row.performed_at, row.pk),
+        reverse=True,
+    )
+    rows = TodayRows.of(sessions)
+    assert rows == sessions and len(rows) == len(sessions)
+    new = TodaySession(new_pk, base + timedelta(seconds=new_time), stretch, 3, 2)
+    added = rows.with_row((micros_of(new.performed_at), new.pk, 7, 3, 2), stretch)
+    expected = sorted([*sessions, new], key=lambda row: (row.performed_at, row.pk), reverse=True)
+    assert added == expected
+    assert added[-1] == expected[-1] and added[1:3] == expected[1:3]
+    # The same row is the same object each time it is asked for.
+    assert added[0] is added[0]
+
+
+def test_rows_keep_each_stretch_once_and_pickle_small():
+    user = make_user()
+    now = datetime.now(UTC)
+    plan = plan_with(user, [(now - timedelta(minutes=n), 3, 2) for n in range(50)], copies=True)
+    rows = TodayRows.of(plan.todays_sessions)
+    assert list(rows.exercises) == [plan.main.exercise.pk]
+    read = pickle.loads(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL))
+    assert read == rows and read.raw == rows.raw

@@ -10,6 +10,7 @@ whitespace included, and every text is escaped exactly as the template escaped i
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from django import template
 from django.core.signals import setting_changed
@@ -19,48 +20,54 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from lib.text import escape
+from tracking.plan import TodayRows, instant_of, micros_of
 from tracking.templatetags.plurals import noun
 
 register = template.Library()
 
 
-def done_row(session, tz) -> str:
-    """One session of the list, with the whitespace the template loop put around it."""
-    local = session.performed_at.astimezone(tz)
+def done_row(local: datetime, name: str, before: int, after: int) -> str:
+    """One session of the list (its local time, stretch and scores), with the whitespace
+    the template loop put around it."""
     at = f"{local.hour:02d}:{local.minute:02d}"  # the template's time:"H:i"
-    before, after = session.pain_before, session.pain_after
     return (
-        f"\n        <li>{at} · {escape(session.exercise.name)} · "
+        f"\n        <li>{at} · {escape(name)} · "
         f'<span aria-hidden="true">pain {before} → {after}</span>'
         f'<span class="visually-hidden">pain before {before}, after {after}</span></li>\n      '
     )
 
 
 # Each item as made, by everything it shows: a log POST shows the whole day again with
-# one session more. A pure function of its key, so nothing kept here is ever stale (and
-# two people with the same row share it).
+# one session more. A pure function of its key (the instant, in microseconds, and the
+# time zone it is shown in: nothing ambiguous about a DST fold), so nothing kept here is
+# ever stale.
 ROWS_KEPT_MAX = 4096
 _rows_kept: dict[tuple, str] = {}
 
 
 @register.filter
 def done_rows(sessions) -> SafeString:
-    """Today's sessions as the list's items, newest first (the plan's order)."""
+    """Today's sessions as the list's items, newest first (the plan's order): a
+    ``TodayRows``, read as its numbers, or any rows with the attributes of a
+    ``TodaySession``."""
     tz = timezone.get_current_timezone()  # as the template's time filter converts
+    if isinstance(sessions, TodayRows):
+        names = {pk: exercise.name for pk, exercise in sessions.exercises.items()}
+        shown = [(micros, names[exercise], b, a) for micros, _, exercise, b, a in sessions.raw]
+    else:
+        shown = [
+            (micros_of(s.performed_at), s.exercise.name, s.pain_before, s.pain_after)
+            for s in sessions
+        ]
     rows = []
-    for session in sessions:
-        # Keyed by what it shows (an instant's local time, not the instant: two instants
-        # a DST fold apart compare equal as datetimes of one zone).
-        local = session.performed_at.astimezone(tz)
-        key = (
-            local.hour, local.minute, session.exercise.name, session.pain_before,
-            session.pain_after,
-        )  # fmt: skip
+    for micros, name, before, after in shown:
+        key = (micros, tz, name, before, after)
         row = _rows_kept.get(key)
         if row is None:
             if len(_rows_kept) >= ROWS_KEPT_MAX:
                 _rows_kept.clear()
-            row = _rows_kept[key] = done_row(session, tz)
+            local = instant_of(micros).astimezone(tz)
+            row = _rows_kept[key] = done_row(local, name, before, after)
         rows.append(row)
     return mark_safe("".join(rows))
 
