@@ -73,10 +73,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
-from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.middleware.csrf import _unmask_cipher_token
 from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.functional import SimpleLazyObject
+
+from lib.csrf import get_token
 
 logger = logging.getLogger(__name__)
 
