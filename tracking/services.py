@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
@@ -175,7 +177,8 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     bump, bump_params = bump_statement(session.user, today_only=today_only)
     retired_with = retire_before_write("profile", session.user_id)
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
             f"WITH new AS ({insert}), bumped AS ({bump}) "
             "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
             [*insert_params, *bump_params],
@@ -185,6 +188,76 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     session._state.adding = False
     session._state.db = connection.alias
     versions_moved(session.user, None if row[1] is None else row[1:], retired_with=retired_with)
+
+
+# The one statement is prepared once per database connection and then executed by name:
+# PostgreSQL spent about 0.35 ms parsing and planning it on every log POST (EXPLAIN: 0.37
+# ms of planning against 0.04 ms for the prepared statement's generic plan), more than
+# running it. Named by its text, so a deploy that changes it prepares the new one.
+# Connections are direct or through a session-mode pooler (README), which keep a
+# connection's prepared statements; a transaction-mode pooler would not.
+PREPARED = "easeback_prepared"  # the names prepared, kept on the driver's connection
+PREPARED_PREFIX = "easeback_log_"
+ONE_STATEMENT = "WITH new AS (INSERT"
+_DUPLICATE_PREPARED, _UNKNOWN_PREPARED = "42P05", "26000"
+
+
+def is_one_statement(sql: str) -> bool:
+    """Whether ``sql``, as a cursor ran it, is the log's one statement (or its PREPARE)."""
+    return sql.startswith((ONE_STATEMENT, f"EXECUTE {PREPARED_PREFIX}")) or (
+        sql.startswith(f"PREPARE {PREPARED_PREFIX}") and ONE_STATEMENT in sql
+    )
+
+
+def _numbered(sql: str, count: int) -> str:
+    """``sql`` with its ``%s`` placeholders numbered for PREPARE ($1, $2, ...)."""
+    parts = sql.split("%s")
+    if "%" in "".join(parts) or len(parts) != count + 1:
+        raise RuntimeError(f"unexpected placeholders in the statement to prepare: {sql}")
+    return "".join(
+        part + (f"${n}" if n <= count else "") for n, part in enumerate(parts, start=1)
+    )
+
+
+def execute_prepared(cursor, sql: str, params: list) -> None:
+    """``cursor.execute(sql, params)``, as a statement this connection prepared once
+    (PREPARE on its first use, EXECUTE by name after). Each is a statement of its own,
+    so in autocommit the EXECUTE is as atomic as the statement itself."""
+    raw = connection.connection
+    prepared = getattr(raw, PREPARED, None)
+    if prepared is None:
+        prepared = set()
+        setattr(raw, PREPARED, prepared)
+    name, prepare, call = _statements(sql, len(params))
+    for attempt in (1, 2):
+        if name not in prepared:
+            try:
+                cursor.execute(prepare)
+            except ProgrammingError as error:
+                if _sqlstate(error) != _DUPLICATE_PREPARED:
+                    raise
+            prepared.add(name)
+        try:
+            cursor.execute(call, params)
+            return
+        except ProgrammingError as error:
+            # Deallocated behind our back (DISCARD ALL, a pooler's reset): nothing ran.
+            if attempt == 2 or _sqlstate(error) != _UNKNOWN_PREPARED:
+                raise
+            prepared.discard(name)
+
+
+@functools.lru_cache(maxsize=32)
+def _statements(sql: str, count: int) -> tuple[str, str, str]:
+    """The name, the PREPARE and the EXECUTE (its ``count`` parameters as ``%s``) of
+    ``sql``."""
+    name = PREPARED_PREFIX + hashlib.blake2s(sql.encode(), digest_size=8).hexdigest()
+    call = f"EXECUTE {name}({', '.join(['%s'] * count)})"
+    return name, f"PREPARE {name} AS {_numbered(sql, count)}", call
+
+
+def _sqlstate(error: Exception) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)
 
 
 # A session this close to the user's midnight counts as touching the past: by the time

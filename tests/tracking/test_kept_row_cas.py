@@ -27,13 +27,13 @@ from tests.tracking.test_kept_row_races import (
     in_another_worker,
 )
 from tracking.models import Session
+from tracking.services import is_one_statement
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL"),
 ]
 HX = {"HX-Request": "true"}
-ONE_STATEMENT = "WITH new AS (INSERT"
 
 
 def raw(key):
@@ -48,7 +48,7 @@ def just_before_the_one_statement(action):
     fired = []
 
     def wrapper(execute, sql, params, many, context):
-        if not fired and sql.startswith(ONE_STATEMENT):
+        if not fired and is_one_statement(sql) and not sql.startswith("PREPARE"):
             fired.append(True)
             in_another_worker(action)
         return execute(sql, params, many, context)

@@ -31,6 +31,7 @@ from tests.factories import (
     spy_cache_reads,
 )
 from tracking.models import Session
+from tracking.services import is_one_statement
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,10 +61,11 @@ def test_a_plain_session_is_stored_whole_and_moves_only_the_data_version():
     assert versions(member) == (before[0] + 1, before[1])
     if connection.vendor == "postgresql":
         # No BEGIN, no separate bump, no COMMIT: one statement (beside the stretch the
-        # helper looks up).
+        # helper looks up), prepared on the connection's first log.
         statements = [q["sql"] for q in queries.captured_queries]
-        writes = [sql for sql in statements if not sql.startswith("SELECT")]
-        assert len(writes) == 1 and writes[0].startswith("WITH new AS (INSERT"), writes
+        writes = [sql for sql in statements if not sql.startswith(("SELECT", "PREPARE"))]
+        assert len(writes) == 1 and writes[0].startswith("EXECUTE easeback_log_"), writes
+        assert all(is_one_statement(sql) for sql in writes)
 
 
 def test_a_session_with_a_pain_rise_is_stamped_and_moves_the_history():
@@ -187,7 +189,7 @@ def test_the_log_post_retires_the_cached_profile_before_its_write():
     seen = {}
 
     def at_the_write(execute, sql, params, many, context):
-        if sql.startswith("WITH new AS (INSERT"):
+        if is_one_statement(sql) and not sql.startswith("PREPARE"):
             seen["generation"] = cache.get(f"user-generation:{member.pk}")
             seen["profile"] = cache.get(f"profile:{member.pk}")
         return execute(sql, params, many, context)
@@ -245,3 +247,94 @@ def test_a_wrong_guess_of_the_plans_keys_still_gives_the_right_plan(monkeypatch)
     saved = browser.post("/today/log/", session_post(), headers=HX)
     assert saved.headers.get("HX-Trigger") == "session-logged"
     assert b"Done today: <span data-done-count>2</span>" in saved.content
+
+
+# --- The statement prepared once per connection (tracking.services.execute_prepared) -----
+
+needs_postgresql = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="PostgreSQL's PREPARE",
+)
+
+
+def sent_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+
+
+@needs_postgresql
+def test_the_statement_is_prepared_once_per_connection_and_then_executed_by_name():
+    member = make_user()
+    connection.close()  # a new connection: nothing prepared on it yet
+    with CaptureQueriesContext(connection) as first:
+        log_stretch(member)
+    with CaptureQueriesContext(connection) as second:
+        log_stretch(member)
+        log_stretch(member)
+    prepares = [sql for sql in sent_writes(first) if sql.startswith("PREPARE")]
+    assert len(prepares) == 1 and is_one_statement(prepares[0])
+    assert [sql.split("(")[0] for sql in sent_writes(second)] == [
+        prepares[0].split()[1].join(["EXECUTE ", ""])
+    ] * 2
+    assert Session.objects.filter(user=member).count() == 3
+
+
+@needs_postgresql
+def test_a_new_connection_prepares_it_again():
+    member = make_user()
+    log_stretch(member)
+    connection.close()  # the database forgets what the old connection prepared
+    with CaptureQueriesContext(connection) as queries:
+        log_stretch(member)
+    assert [sql for sql in sent_writes(queries) if sql.startswith("PREPARE")]
+    assert Session.objects.filter(user=member).count() == 2
+
+
+@needs_postgresql
+def test_a_statement_deallocated_behind_its_back_is_prepared_again_and_stored_once():
+    """DEALLOCATE ALL (what a pooler's reset or DISCARD ALL does): the next log finds its
+    statement gone, prepares it again and stores the session once."""
+    member = make_user()
+    before = versions(member)
+    log_stretch(member)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with CaptureQueriesContext(connection) as queries:
+        session, created = log_stretch(member)
+    assert created
+    assert [sql.split()[0] for sql in sent_writes(queries)] == ["EXECUTE", "PREPARE", "EXECUTE"]
+    assert Session.objects.filter(user=member).count() == 2
+    assert versions(member) == (before[0] + 2, before[1])
+
+
+@needs_postgresql
+def test_a_statement_already_prepared_on_the_connection_is_used():
+    """The connection holds the statement but this process lost its note of it: the
+    PREPARE is refused as a duplicate and the EXECUTE goes ahead."""
+    from tracking.services import PREPARED
+
+    member = make_user()
+    log_stretch(member)
+    getattr(connection.connection, PREPARED).clear()
+    session, created = log_stretch(member)
+    assert created and Session.objects.filter(user=member).count() == 2
+
+
+@needs_postgresql
+def test_the_database_refusing_the_row_through_the_prepared_statement_stores_nothing():
+    member = make_user()
+    log_stretch(member)  # prepared
+    before = versions(member)
+    with pytest.raises(IntegrityError):
+        log_stretch(member, before=4, after=11)
+    assert Session.objects.filter(user=member).count() == 1
+    assert versions(member) == before
+
+
+def test_placeholders_are_numbered_for_prepare_and_a_stray_one_is_refused():
+    from tracking.services import _numbered
+
+    assert _numbered("SELECT %s, %s WHERE x = %s", 3) == "SELECT $1, $2 WHERE x = $3"
+    with pytest.raises(RuntimeError):
+        _numbered("SELECT %s, %s", 3)
+    with pytest.raises(RuntimeError):
+        _numbered("SELECT '100%%', %s", 1)
