@@ -214,9 +214,7 @@ def _numbered(sql: str, count: int) -> str:
     parts = sql.split("%s")
     if "%" in "".join(parts) or len(parts) != count + 1:
         raise RuntimeError(f"unexpected placeholders in the statement to prepare: {sql}")
-    return "".join(
-        part + (f"${n}" if n <= count else "") for n, part in enumerate(parts, start=1)
-    )
+    return "".join(part + (f"${n}" if n <= count else "") for n, part in enumerate(parts, start=1))
 
 
 def execute_prepared(cursor, sql: str, params: list) -> None:
