@@ -465,7 +465,7 @@ class PastDays(NamedTuple):
     shared by every plan this process makes under that key."""
 
     days: tuple[DayFacts, ...]
-    stats: tuple[DayStats, ...]
+    stats: dict[date, DayStats]  # by day, as compare() reads them (copied, never changed)
     per_exercise_day: dict[tuple[str, date], int]
     last: Session | None
 
@@ -495,10 +495,10 @@ def _past_days(
             DayFacts(day, n, lying, before, top)  # day, sessions, lying, before total, max
             for day, (n, lying, before, _, top, _) in per_day.items()
         ),
-        stats=tuple(
-            DayStats(day, n, before, after, top, worst)
+        stats={
+            day: DayStats(day, n, before, after, top, worst)
             for day, (n, _, before, after, top, worst) in per_day.items()
-        ),
+        },
         per_exercise_day=per_exercise_day,
         last=last,
     )
@@ -614,10 +614,11 @@ def _compute_plan(
         lying = 1 if slug in LYING_KNEE_TO_CHEST else 0
         _add_day(today_sums, today, 1, lying, before, after, before, max(before, after))
         today_per_exercise[slug] = today_per_exercise.get(slug, 0) + 1
-    days, stats = list(past.days), list(past.stats)
+    # The days before today are all before it: today's sums are added, never merged.
+    days, stats = list(past.days), dict(past.stats)
     for day, (n, lying, before, after, top, worst) in today_sums.items():
         days.append(DayFacts(day, n, lying, before, top))
-        stats.append(DayStats(day, n, before, after, top, worst))
+        stats[day] = DayStats(day, n, before, after, top, worst)
     per_exercise_day = past.per_exercise_day
 
     def done_on(slug: str, day: date) -> int:
@@ -625,7 +626,7 @@ def _compute_plan(
             return today_per_exercise.get(slug, 0)
         return per_exercise_day.get((slug, day), 0)
 
-    comparison = compare({s.day: s for s in stats}, start=start, today=today)
+    comparison = compare(stats, start=start, today=today)
     prescription = prescription_for(
         start=start,
         today=today,
