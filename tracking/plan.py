@@ -165,6 +165,8 @@ class TodayRows(Sequence):
             return [self[i] for i in range(*index.indices(len(self.raw)))]
         if index < 0:
             index += len(self.raw)
+            if index < 0:
+                raise IndexError("TodayRows index out of range")
         made = self._made.get(index)
         if made is None:
             micros, pk, exercise, before, after = self.raw[index]  # IndexError past the end

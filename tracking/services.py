@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
@@ -194,12 +194,14 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
 # PostgreSQL spent about 0.35 ms parsing and planning it on every log POST (EXPLAIN: 0.37
 # ms of planning against 0.04 ms for the prepared statement's generic plan), more than
 # running it. Named by its text, so a deploy that changes it prepares the new one.
-# Connections are direct or through a session-mode pooler (README), which keep a
-# connection's prepared statements; a transaction-mode pooler would not.
+# Direct connections and session-mode poolers keep a connection's prepared statements; a
+# connection whose statements do not stay prepared (a transaction-mode pooler sends each
+# statement to any server connection) is found out on its first log and from then on
+# runs the statement itself.
 PREPARED = "easeback_prepared"  # the names prepared, kept on the driver's connection
 PREPARED_PREFIX = "easeback_log_"
 ONE_STATEMENT = "WITH new AS (INSERT"
-_DUPLICATE_PREPARED, _UNKNOWN_PREPARED = "42P05", "26000"
+_DUPLICATE_PREPARED, _UNKNOWN_PREPARED, _CHANGED_RESULT = "42P05", "26000", "0A000"
 
 
 def is_one_statement(sql: str) -> bool:
@@ -226,8 +228,11 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
     if prepared is None:
         prepared = set()
         setattr(raw, PREPARED, prepared)
+    if prepared is False:  # statements do not stay prepared here: a transaction pooler
+        cursor.execute(sql, params)
+        return
     name, prepare, call = _statements(sql, len(params))
-    for attempt in (1, 2):
+    for _attempt in (1, 2):
         if name not in prepared:
             try:
                 cursor.execute(prepare)
@@ -238,11 +243,24 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         try:
             cursor.execute(call, params)
             return
-        except ProgrammingError as error:
-            # Deallocated behind our back (DISCARD ALL, a pooler's reset): nothing ran.
-            if attempt == 2 or _sqlstate(error) != _UNKNOWN_PREPARED:
+        except DatabaseError as error:
+            # Refused before anything ran: deallocated behind our back (DISCARD ALL, a
+            # pooler's reset), or its plan made stale by a column's new type ("cached
+            # plan must not change result type"): prepared again, once.
+            state = _sqlstate(error)
+            if state not in (_UNKNOWN_PREPARED, _CHANGED_RESULT):
                 raise
             prepared.discard(name)
+            if state == _CHANGED_RESULT:
+                try:
+                    cursor.execute(f"DEALLOCATE {name}")
+                except ProgrammingError as gone:
+                    if _sqlstate(gone) != _UNKNOWN_PREPARED:
+                        raise
+    # Prepared and unknown twice running: each statement reaches another server connection
+    # (PgBouncer in transaction mode). Nothing ran; from now on the plain statement.
+    setattr(raw, PREPARED, False)
+    cursor.execute(sql, params)
 
 
 @functools.lru_cache(maxsize=32)
