@@ -12,28 +12,15 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.template import engines
 from django.utils import timezone
 
 from tests.factories import make_user, ready_to_log, session_post
+from tests.tracking.test_today_rows import IN_PYTHON, TEMPLATE_LOOP, render
 from tracking.models import Session
 from tracking.plan import TodayRows, TodaySession, _compute_plan, build_plan, micros_of
 
-TEMPLATE_LOOP = """<ul>
-      {% for s in plan.todays_sessions %}
-        <li>{{ s.performed_at|time:"H:i" }} · {{ s.exercise.name }} · <span aria-hidden="true">pain {{ s.pain_before }} → {{ s.pain_after }}</span><span class="visually-hidden">pain before {{ s.pain_before }}, after {{ s.pain_after }}</span></li>
-      {% endfor %}
-    </ul>"""  # noqa: E501
-IN_PYTHON = """{% load today_rows %}<ul>
-      {{ plan.todays_sessions|done_rows }}
-    </ul>"""
-
 A = SimpleNamespace(pk=7, name="Single knee to chest", slug="single-knee-to-chest")
 B = SimpleNamespace(pk=8, name='Tom & "Jerry" <b>', slug="double-knee-to-chest")
-
-
-def render(source, sessions):
-    return engines["django"].from_string(source).render({"plan": {"todays_sessions": sessions}})
 
 
 def rows_of(*raw):
