@@ -67,9 +67,12 @@ def at(path: str, name: str | None = None) -> Visit:
 
 
 def submit(page: Page, form: str, shows: str = ERRORS) -> None:
-    """Press the form's submit button and wait until ``shows`` is on screen."""
+    """Press the form's submit button and wait until ``shows`` is on screen, and the page
+    has loaded (its stylesheet: a page measured before it arrives is laid out unstyled, a
+    textarea at its default 40 columns, wider than a 320 px screen)."""
     page.locator(form).locator("button[type=submit]").first.click()
     expect(page.locator(shows).first).to_be_visible()
+    page.wait_for_load_state("load")
 
 
 def errors_on(path: str, form: str, fill: Callable[[Page], object] | None = None) -> Visit:
@@ -159,6 +162,7 @@ def _visitor(page: Page) -> list[Visit]:
             page.locator("[name=password]").fill("wrong")
             page.locator("main form button[type=submit]").click()
         expect(page.get_by_role("heading", name="Too many failed log-in attempts")).to_be_visible()
+        page.wait_for_load_state("load")  # and its stylesheet (submit's note)
 
     def throttled(page: Page) -> None:
         with override_settings(THROTTLE_SIGNUP_PER_HOUR=1):
@@ -167,6 +171,7 @@ def _visitor(page: Page) -> list[Visit]:
                 page.locator("main form button[type=submit]").click()
                 page.wait_for_load_state()
         expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+        page.wait_for_load_state("load")
 
     def email_confirmed(page: Page) -> None:
         page.goto(f"/account/email/verify/{verification_token(reader)}/")
