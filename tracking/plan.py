@@ -415,14 +415,11 @@ def _todays_with(
     )
     if exercise is None:
         return None
-    rows = before.todays_sessions
-    if not isinstance(rows, TodayRows):
-        rows = TodayRows.of(rows)
     new = (
         micros_of(session.performed_at), session.pk, exercise.pk, session.pain_before,
         session.pain_after,
     )  # fmt: skip
-    return rows.with_row(new, exercise)
+    return before.todays_sessions.with_row(new, exercise)
 
 
 def prefetch_plan(profile: Profile) -> None:
