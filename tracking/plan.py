@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db.models import Count, Max, Sum
@@ -569,6 +571,31 @@ def _days_before_today(
     return per_day, per_exercise_day, last
 
 
+def today_totals(
+    raw: tuple[RawRow, ...], exercises: dict[int, Exercise], today: date
+) -> tuple[DaySums, dict[str, int]]:
+    """Today's rows summed as the days before are (``_add_day``: sessions, lying sessions,
+    before and after totals, highest before, worst), and counted per stretch.
+
+    A column at a time, each pass in C: a person may log dozens of sessions in a day, and
+    every log POST sums them all again (a row at a time in Python this was the largest
+    part of a POST that grew with the day's sessions)."""
+    if not raw:
+        return {}, {}
+    per_exercise: dict[str, int] = {}
+    lying = 0
+    for exercise_id, n in Counter(map(itemgetter(2), raw)).items():
+        slug = exercises[exercise_id].slug
+        per_exercise[slug] = per_exercise.get(slug, 0) + n
+        if slug in LYING_KNEE_TO_CHEST:
+            lying += n
+    befores = tuple(map(itemgetter(3), raw))
+    afters = tuple(map(itemgetter(4), raw))
+    top = max(befores)
+    sums = [len(raw), lying, sum(befores), sum(afters), top, max(top, max(afters))]
+    return {today: sums}, per_exercise
+
+
 def _compute_plan(
     profile: Profile,
     catalogue: dict[str, Exercise],
@@ -605,14 +632,9 @@ def _compute_plan(
     # Today, summed apart: the days before are shared (``_past_days``), never changed.
     # Sessions before the programme's first day are not the programme's (a start set
     # to a later day): as for the days before, only from the start on.
-    today_sums: DaySums = {}
-    today_per_exercise: dict[str, int] = {}
-    slugs = {pk: exercise.slug for pk, exercise in todays.exercises.items()}
-    for _, _, exercise_id, before, after in todays.raw if today >= start else ():
-        slug = slugs[exercise_id]
-        lying = 1 if slug in LYING_KNEE_TO_CHEST else 0
-        _add_day(today_sums, today, 1, lying, before, after, before, max(before, after))
-        today_per_exercise[slug] = today_per_exercise.get(slug, 0) + 1
+    today_sums, today_per_exercise = today_totals(
+        todays.raw if today >= start else (), todays.exercises, today
+    )
     # The days before today are all before it: today's sums are added, never merged.
     days, stats = list(past.days), dict(past.stats)
     for day, (n, lying, before, after, top, worst) in today_sums.items():

@@ -7,7 +7,15 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    ProgrammingError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import F, Q
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
@@ -170,10 +178,11 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     would in a transaction. The cached profile is retired before it (if the cache
     cannot be reached, nothing is written) and again after it."""
     insert, fields = _insert_sql(session)
+    # The connection itself, not the proxy: each field reads it a few times, and every
+    # read through ``django.db.connection`` looks the connection up again.
+    db = connections[DEFAULT_DB_ALIAS]
     # The values as the ORM's insert prepares them (auto_now stamps, JSON, UUID).
-    insert_params = [
-        field.get_db_prep_save(field.pre_save(session, True), connection) for field in fields
-    ]
+    insert_params = [field.get_db_prep_save(field.pre_save(session, True), db) for field in fields]
     bump, bump_params = bump_statement(session.user, today_only=today_only)
     retired_with = retire_before_write("profile", session.user_id)
     with connection.cursor() as cursor:
