@@ -385,8 +385,6 @@ def _generation(kind: str, ident, found: str | None) -> str | None:
 
 
 _PENDING = "pending-cache-writes"
-# The second halves of retirements left to the request's next round trip (``retire``).
-_REPLACING = "pending-generation-replacements"
 
 
 def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None:
@@ -423,9 +421,6 @@ def _write_pending_then_get(keys: list[str]) -> dict:
     lib.redis_cache."""
     memo = request_memo()
     pending = memo.pop(_PENDING, []) if memo is not None else []
-    replacing = memo.pop(_REPLACING, []) if memo is not None else []
-    if replacing:
-        return _replace_then(replacing, pending, keys)
     if pending and hasattr(cache, "set_many_then_get_many"):
         return cache.set_many_then_get_many(pending, keys)
     for key, pickled, timeout in pending:
@@ -434,27 +429,6 @@ def _write_pending_then_get(keys: list[str]) -> dict:
         except Exception:
             logger.exception("could not cache %s", key)
     return cache.get_many(keys) if keys else {}
-
-
-def _replace_then(replacing: list[tuple], pending: list, keys: list[str]) -> dict:
-    """The second halves ``retire`` left to this round trip (each as ``replace_generation``),
-    then the pending writes and the reads, in one round trip. A second half Redis refused,
-    or all of them when the round trip failed, are made plainly (a new generation, the
-    value dropped), as ``retire`` makes them when its script fails."""
-    refused: list[int] = []
-    try:
-        found = cache.set_many_then_get_many(
-            pending, keys, replacements=[step for _, _, step in replacing], refused=refused
-        )
-    except Exception:
-        for kind, ident, _ in replacing:
-            _new_generation(kind, ident, quiet=True)
-        raise
-    for index in refused:
-        kind, ident, _ = replacing[index]
-        logger.error("could not keep the cached %s %s: the script was refused", kind, ident)
-        _new_generation(kind, ident, quiet=True)
-    return found
 
 
 def write_pending() -> None:
@@ -547,24 +521,15 @@ def retire(
             return
         generation_key, value_key = _keys(kind, ident)
         generation = secrets.token_hex(8)
-        step = (
-            generation_key, value_key, before, generation, Pickled.of((generation, then_keep)),
-            timeout,
-        )  # fmt: skip
-        memo = request_memo()
-        if retired_with is not None and memo is not None:
-            # After a single statement (a plain session logged: it stamps no safety
-            # event, so the history version and the gate's decision stay), made with the
-            # request's next round trip to the shared cache, in practice its last (the
-            # plan it made): one round trip fewer on every log. Until then the generation
-            # is the one made before the statement; a row another worker read before the
-            # statement and kept under it is current until this step, a few milliseconds
-            # later than right after the commit. RequestMemoMiddleware makes the round
-            # trip however the request ends, an error page included.
-            memo.setdefault(_REPLACING, []).append((kind, ident, step))
-            return
         try:
-            cache.replace_generation(*step)
+            cache.replace_generation(
+                generation_key,
+                value_key,
+                before,
+                generation,
+                Pickled.of((generation, then_keep)),
+                timeout,
+            )
         except Exception:
             # The script refused (say, an account without scripting) or the round trip
             # failed: at least the plain retirement, as without a row to keep.
