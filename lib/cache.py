@@ -385,8 +385,6 @@ def _generation(kind: str, ident, found: str | None) -> str | None:
 
 
 _PENDING = "pending-cache-writes"
-# The second halves of retirements left to the request's next round trip (``retire``).
-_REPLACING = "pending-generation-replacements"
 
 
 def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None:
@@ -397,8 +395,8 @@ def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None
     kept under the generation read before loading: written a few milliseconds later it
     is just as current, or, if a write retired that generation meanwhile, never used.
     """
-    if generation is None or generation.startswith(IN_FLIGHT):
-        return  # a write in one statement is under way: read again until its second half
+    if generation is None:
+        return
     try:
         _write_later(_keys(kind, ident)[1], (generation, value), timeout)
     except Exception:
@@ -423,9 +421,6 @@ def _write_pending_then_get(keys: list[str]) -> dict:
     lib.redis_cache."""
     memo = request_memo()
     pending = memo.pop(_PENDING, []) if memo is not None else []
-    replacing = memo.pop(_REPLACING, []) if memo is not None else []
-    if replacing:
-        return _replace_then(replacing, pending, keys)
     if pending and hasattr(cache, "set_many_then_get_many"):
         return cache.set_many_then_get_many(pending, keys)
     for key, pickled, timeout in pending:
@@ -434,27 +429,6 @@ def _write_pending_then_get(keys: list[str]) -> dict:
         except Exception:
             logger.exception("could not cache %s", key)
     return cache.get_many(keys) if keys else {}
-
-
-def _replace_then(replacing: list[tuple], pending: list, keys: list[str]) -> dict:
-    """The second halves ``retire`` left to this round trip (each as ``replace_generation``),
-    then the pending writes and the reads, in one round trip. A second half Redis refused,
-    or all of them when the round trip failed, are made plainly (a new generation, the
-    value dropped), as ``retire`` makes them when its script fails."""
-    refused: list[int] = []
-    try:
-        found = cache.set_many_then_get_many(
-            pending, keys, replacements=[step for _, _, step in replacing], refused=refused
-        )
-    except Exception:
-        for kind, ident, _ in replacing:
-            _new_generation(kind, ident, quiet=True)
-        raise
-    for index in refused:
-        kind, ident, _ = replacing[index]
-        logger.error("could not keep the cached %s %s: the script was refused", kind, ident)
-        _new_generation(kind, ident, quiet=True)
-    return found
 
 
 def write_pending() -> None:
@@ -547,24 +521,15 @@ def retire(
             return
         generation_key, value_key = _keys(kind, ident)
         generation = secrets.token_hex(8)
-        step = (
-            generation_key, value_key, before, generation, Pickled.of((generation, then_keep)),
-            timeout,
-        )  # fmt: skip
-        memo = request_memo()
-        if retired_with is not None and memo is not None:
-            # After a single statement (a plain log), made with the request's next round
-            # trip to the shared cache, in practice its last (the plan it made): one
-            # round trip fewer on every log. Until then the generation is the one made
-            # before the statement (``IN_FLIGHT``), under which nothing is kept: every
-            # worker reads the row from the database meanwhile, so none can keep the row
-            # from before the statement (tests/tracking/
-            # test_log_retirement_window_attacks_held.py). RequestMemoMiddleware makes
-            # the round trip however the request ends, an error page included.
-            memo.setdefault(_REPLACING, []).append((kind, ident, step))
-            return
         try:
-            cache.replace_generation(*step)
+            cache.replace_generation(
+                generation_key,
+                value_key,
+                before,
+                generation,
+                Pickled.of((generation, then_keep)),
+                timeout,
+            )
         except Exception:
             # The script refused (say, an account without scripting) or the round trip
             # failed: at least the plain retirement, as without a row to keep.
@@ -574,53 +539,26 @@ def retire(
     transaction.on_commit(after_commit)
 
 
-# A generation made just before a write in one statement (``retire_before_write``): nothing
-# is kept under it (``_keep``). Until the write's second half replaces it (``retire``, with
-# the request's last round trip), a worker that reads the row reads it from the database
-# every time, so a row read before the statement can never be kept and served after it.
-IN_FLIGHT = "w."
-# How long such a generation lives if its second half never comes (the worker killed
-# between the two): then the row is cached again. Far longer than a statement may run
-# (``DATABASE_STATEMENT_TIMEOUT_MS``).
-IN_FLIGHT_SECONDS = 300
-
-
 def retire_before_write(kind: str, ident) -> str | None:
     """``retire``'s first half, for a write made in one statement outside a transaction
     (it commits as it runs): called just before it, so that if the cache cannot be
-    reached nothing is written. Returns the generation it made (``IN_FLIGHT``: nothing is
-    kept under it), for the second half, after the statement (``retired_with``), or, when
-    the statement failed, for ``write_abandoned``."""
+    reached nothing is written. Returns the generation it made, for the second half,
+    after the statement (``now=False``, ``retired_with``)."""
     if not settings.CACHE_IS_SHARED:
         return None
-    return _new_generation(kind, ident, in_flight=True)
+    return _new_generation(kind, ident)
 
 
-def write_abandoned(kind: str, ident, retired_with: str | None) -> None:
-    """The statement ``retire_before_write`` was made for failed (a double tap's second
-    insert, a lost connection): a plain generation replaces the one made for it, so the
-    row is kept again. Whether or not the statement committed, nothing was kept under the
-    generation made for it, and what is read from now on is read after it."""
-    if retired_with is not None:
-        _new_generation(kind, ident, quiet=True)
-
-
-def _new_generation(
-    kind: str, ident, *, quiet: bool = False, in_flight: bool = False
-) -> str | None:
+def _new_generation(kind: str, ident, *, quiet: bool = False) -> str | None:
     """Replace the generation (and drop the value kept under the old one); returns the
-    new one, or None when the cache could not be reached (``quiet``). ``in_flight``: one
-    nothing is kept under (``IN_FLIGHT``), for ``IN_FLIGHT_SECONDS``."""
+    new one, or None when the cache could not be reached (``quiet``)."""
     generation_key, value_key = _keys(kind, ident)
     generation = secrets.token_hex(8)
-    timeout = None
-    if in_flight:
-        generation, timeout = IN_FLIGHT + generation, IN_FLIGHT_SECONDS
     try:
         if hasattr(cache, "set_and_delete"):  # lib.redis_cache: one round trip
-            cache.set_and_delete(generation_key, generation, value_key, timeout=timeout)
+            cache.set_and_delete(generation_key, generation, value_key)
         else:
-            cache.set(generation_key, generation, timeout=timeout)
+            cache.set(generation_key, generation, timeout=None)
             cache.delete(value_key)
     except Exception:
         if not quiet:

@@ -43,39 +43,27 @@ class RedisCache(DjangoRedisCache):
         self._class = _ReusedClient
         self._scripts = {}
 
-    def set_and_delete(self, set_key, value, delete_key, version=None, timeout=None) -> None:
-        """``set(set_key, value, timeout)`` (no expiry when None) and ``delete(delete_key)``
-        in one round trip (a pipeline, not a transaction: each command is atomic on its
-        own, and the callers' correctness rests on the first alone)."""
+    def set_and_delete(self, set_key, value, delete_key, version=None) -> None:
+        """``set(set_key, value, timeout=None)`` and ``delete(delete_key)`` in one round
+        trip (a pipeline, not a transaction: each command is atomic on its own, and the
+        callers' correctness rests on the first alone)."""
         set_key = self.make_and_validate_key(set_key, version=version)
         delete_key = self.make_and_validate_key(delete_key, version=version)
         client = self._cache.get_client(set_key, write=True)
         pipe = client.pipeline(transaction=False)
-        pipe.set(set_key, self._cache._serializer.dumps(value), ex=timeout)
+        pipe.set(set_key, self._cache._serializer.dumps(value))
         pipe.delete(delete_key)
         pipe.execute()
 
     def set_many_then_get_many(
-        self,
-        entries: list[tuple[str, object, int | None]],
-        keys: list[str],
-        version=None,
-        *,
-        replacements: list[tuple] = (),
-        refused: list[int] | None = None,
+        self, entries: list[tuple[str, object, int | None]], keys: list[str], version=None
     ) -> dict:
         """``set(key, value, timeout)`` for each of ``entries``, then ``get_many(keys)``, in
         one round trip (a pipeline: Redis runs its commands in order, so a key both set
-        and read is read as set). A ``Pickled`` value is written as it is.
-
-        ``replacements``: ``replace_generation``'s arguments, each run first, in the same
-        round trip. One Redis refuses (say, an account without scripting) does not stop
-        the rest: its index is added to ``refused``; any other error is raised."""
+        and read is read as set). A ``Pickled`` value is written as it is."""
         client = self._cache.get_client(None, write=True)
         pipe = client.pipeline(transaction=False)
         serializer = self._cache._serializer
-        for replacement in replacements:
-            pipe.eval(self._REPLACE_GENERATION, 2, *self._replacing(*replacement, version=version))
         for key, value, timeout in entries:
             made = self.make_and_validate_key(key, version=version)
             seconds = self.get_backend_timeout(timeout)
@@ -87,13 +75,7 @@ class RedisCache(DjangoRedisCache):
         made_keys = {self.make_and_validate_key(key, version=version): key for key in keys}
         if made_keys:
             pipe.mget(list(made_keys))
-        results = pipe.execute(raise_on_error=False)
-        for index, result in enumerate(results):
-            if isinstance(result, Exception):
-                if index >= len(replacements):
-                    raise result
-                if refused is not None:
-                    refused.append(index)
+        results = pipe.execute()
         if not made_keys:
             return {}
         return {
@@ -120,27 +102,19 @@ class RedisCache(DjangoRedisCache):
         timeout)`` only while ``generation_key`` still held ``expected`` (else
         ``delete(value_key)``), atomically: one Lua script, one round trip. True when the
         value was written. A ``Pickled`` value is written as it is."""
-        made = self._replacing(
-            generation_key, value_key, expected, generation, value, timeout, version=version
-        )
-        client = self._cache.get_client(made[0], write=True)
+        generation_key = self.make_and_validate_key(generation_key, version=version)
+        value_key = self.make_and_validate_key(value_key, version=version)
+        client = self._cache.get_client(generation_key, write=True)
         script = self._scripts.get(id(client))
         if script is None:
             script = self._scripts.setdefault(
                 id(client), client.register_script(self._REPLACE_GENERATION)
             )
-        return bool(script(keys=made[:2], args=made[2:]))
-
-    def _replacing(
-        self, generation_key, value_key, expected, generation, value, timeout, version=None
-    ) -> tuple:
-        """The script's two keys and four arguments for ``replace_generation``."""
         serializer = self._cache._serializer
-        return (
-            self.make_and_validate_key(generation_key, version=version),
-            self.make_and_validate_key(value_key, version=version),
-            serializer.dumps(expected),
-            serializer.dumps(generation),
-            value if isinstance(value, Pickled) else serializer.dumps(value),
-            self.get_backend_timeout(timeout),
+        data = value if isinstance(value, Pickled) else serializer.dumps(value)
+        seconds = self.get_backend_timeout(timeout)
+        written = script(
+            keys=[generation_key, value_key],
+            args=[serializer.dumps(expected), serializer.dumps(generation), data, seconds],
         )
+        return bool(written)

@@ -1,13 +1,12 @@
-"""A review's attacks (kept) on the kept profile row's after-commit step (lib.cache.retire
-after a log's single statement) left to the log request's last round trip to the shared
-cache, to save a round trip per log POST.
+"""A review's attacks (kept) on a change that was taken back: the kept profile row's
+after-commit step (lib.cache.retire after a log's single statement) left to the log
+request's last round trip to the shared cache, to save a round trip per log POST.
 
-Both failed with the first version of that change (c98d017): a row another worker read
-just before the statement was kept under the generation made before it and stayed current
-until the end of the log's request (the fresh plan, the answer's render), and a 4th
-session logged from another tab in that window passed the acute flare's cap of 3
-(SPEC 1.3). Nothing is kept under that generation now (lib.cache.IN_FLIGHT): a worker
-reads the row from the database until the step is made.
+Both failed with it: the window in which a row another worker read before the statement
+stays current ran to the end of the log's request (the fresh plan, the answer's render),
+not a few microseconds past the commit, and a 4th session logged in another tab in that
+window passed the acute flare's cap of 3 (SPEC 1.3). The step runs at the commit again;
+these hold the window shut.
 
 PostgreSQL + Redis only: the other worker runs in its own thread with its own connection
 (tests/tracking/test_kept_row_races.py).
