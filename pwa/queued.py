@@ -21,7 +21,7 @@ from stretches.gate import GATE_MESSAGES
 from stretches.safety import gate_state
 from tracking.forms import BACKDATE_LIMIT, SessionForm
 from tracking.plan import build_plan
-from tracking.services import log_session
+from tracking.services import DailyCapReached, log_session
 from tracking.today import AFTER_SESSION, pain_response
 
 STOP_SIGNAL_SAVED = (
@@ -84,11 +84,18 @@ def log_queued(request: HttpRequest) -> JsonResponse:
         )
     # service_kwargs carries performed_at (this form has the field) and the client token;
     # the prescribed hold is the server's, as for every session.
-    session, created = log_session(
-        user=request.user,
-        hold_seconds_target=plan.target_for(form.cleaned_data["exercise"]),
-        **form.service_kwargs(),
-    )
+    try:
+        session, created = log_session(
+            user=request.user,
+            hold_seconds_target=plan.target_for(form.cleaned_data["exercise"]),
+            daily_cap=form.daily_cap,
+            **form.service_kwargs(),
+        )
+    except DailyCapReached:
+        # Another device's or tab's save landed after this form was checked.
+        return _answer(
+            "invalid", 400, message="This session was not saved: " + form.daily_cap_message()
+        )
     # The session is stored whatever the gate says now; the gate decides what comes next
     # (the safety record is read afresh: this session's own stop signal counts).
     decision = gate_state(request.user).decision

@@ -205,10 +205,7 @@ class SessionForm(FieldsCopiedOnUse, forms.Form):
         if self.daily_cap is not None and self.sessions_on is not None:
             day = self._local_day(cleaned)
             if day is not None and self.sessions_on(day) >= self.daily_cap:
-                raise forms.ValidationError(
-                    f"During an acute flare the plan allows at most {self.daily_cap} sessions "
-                    "a day, and that day already has them. Rest is part of settling a flare."
-                )
+                raise forms.ValidationError(self.daily_cap_message())
         if exercise is not None and sides:
             if exercise.slug == DOUBLE_LEG and sides != Sides.BOTH:
                 self.add_error("sides", "The double-leg stretch works both legs together.")
@@ -222,6 +219,17 @@ class SessionForm(FieldsCopiedOnUse, forms.Form):
 
     def _exercise_changed(self) -> bool:
         return True
+
+    def daily_cap_message(self) -> str:
+        return (
+            f"During an acute flare the plan allows at most {self.daily_cap} sessions "
+            "a day, and that day already has them. Rest is part of settling a flare."
+        )
+
+    def refuse_daily_cap(self) -> None:
+        """The cap counted again where the session was to be stored, and reached: another
+        tab's save landed after this form was checked (tracking.services.DailyCapReached)."""
+        self.add_error(None, self.daily_cap_message())
 
     def _local_day(self, cleaned):
         when = cleaned.get("performed_at")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 from django.db import (
     DEFAULT_DB_ALIAS,
@@ -20,6 +21,7 @@ from django.db.models import F, Q
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from accounts.models import Profile
 from lib.cache import (
     bump_statement,
     data_changed,
@@ -38,6 +40,11 @@ class StaleEdit(Exception):
 
 class RefusedSession(ValueError):
     """A rule the form should have caught: the session is not stored."""
+
+
+class DailyCapReached(RefusedSession):
+    """The acute flare's daily cap, counted again where the session is stored: the day
+    already has its sessions (another tab's save landed after the form was checked)."""
 
 
 def _safety(session: Session) -> SessionSafety:
@@ -83,6 +90,7 @@ def log_session(
     stop_signals: list[str],
     note: str = "",
     client_token: uuid.UUID,
+    daily_cap: int | None = None,
 ) -> tuple[Session, bool]:
     """Store one session, once per client token, and stamp its safety events.
 
@@ -90,6 +98,11 @@ def log_session(
     (``stretches.safety``): a stop signal pauses the programme, a rise is a setback.
     Returns the session and whether it was new. A resubmitted form (double tap, a
     retry on a flaky connection) finds the first one and changes nothing.
+
+    ``daily_cap``: the sessions a day the caller's form allowed (the acute flare's, SPEC
+    1.3). The day's sessions are then counted again after locking the person's profile
+    row, in the transaction that stores this one, so two saves at once (two tabs) cannot
+    both pass the cap: the second finds the first and raises ``DailyCapReached``.
     """
     _check_caps(exercise, hold_seconds)
     signals = sorted({s for s in stop_signals if s in StopSignal.values})
@@ -108,6 +121,46 @@ def log_session(
     }
     session = Session(user=user, client_token=client_token, **fields)
     reported_on = user.profile.local_today()
+    if daily_cap is None:
+        return _store(session, reported_on)
+    with transaction.atomic():
+        time_zone = _lock_profile(user)
+        already = Session.objects.filter(user=user, client_token=client_token).first()
+        if already is not None:
+            # The same form, saved first in another request (a double tap): as below.
+            read_profile_again(user)
+            return already, False
+        if _sessions_on_day(user, performed_at, time_zone) >= daily_cap:
+            raise DailyCapReached(f"the day already has {daily_cap} sessions")
+        return _store(session, reported_on)
+
+
+def _lock_profile(user) -> str:
+    """Lock the person's profile row until the transaction ends (every capped save takes
+    it first, so they count one after another); its time zone, as committed."""
+    return (
+        Profile.objects.select_for_update()
+        .filter(user_id=user.pk)
+        .values_list("time_zone", flat=True)
+        .get()
+    )
+
+
+def _sessions_on_day(user, performed_at: datetime, time_zone: str) -> int:
+    """The person's sessions on ``performed_at``'s local day (a statement of its own:
+    under PostgreSQL's read committed it sees every save committed before the lock)."""
+    tz = zoneinfo.ZoneInfo(time_zone)
+    day = performed_at.astimezone(tz).date()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return Session.objects.filter(
+        user_id=user.pk, performed_at__gte=start, performed_at__lt=end
+    ).count()
+
+
+def _store(session: Session, reported_on) -> tuple[Session, bool]:
+    """``log_session``'s write: the session, its safety stamps and the version bump."""
+    user, performed_at, client_token = session.user, session.performed_at, session.client_token
     # Stored first, looked up only when the token is already there: a new session (nearly
     # every one) costs one statement, not a read and then a write. The insert is the
     # transaction's first statement, so a refused insert leaves nothing to undo and needs

@@ -34,7 +34,7 @@ from tracking.plan import (
     prefetch_plan,
 )
 from tracking.presentation import count
-from tracking.services import add_stop_signal, log_session, save_checkin
+from tracking.services import DailyCapReached, add_stop_signal, log_session, save_checkin
 from tracking.templatetags import today_sections
 
 TODAY = "tracking/today.html"
@@ -238,13 +238,20 @@ def log(request: HttpRequest) -> HttpResponse:
     plan = build_plan(profile)
     version = profile.data_version  # the plan's
     form = _form(request, plan, data=request.POST)
+    saved = None
     if form.is_valid():
-        session, created = log_session(
-            user=request.user,
-            performed_at=timezone.now(),
-            hold_seconds_target=plan.target_for(form.cleaned_data["exercise"]),
-            **form.service_kwargs(),
-        )
+        try:
+            saved = log_session(
+                user=request.user,
+                performed_at=timezone.now(),
+                hold_seconds_target=plan.target_for(form.cleaned_data["exercise"]),
+                daily_cap=form.daily_cap,
+                **form.service_kwargs(),
+            )
+        except DailyCapReached:
+            form.refuse_daily_cap()  # another tab's save landed first
+    if saved is not None:
+        session, created = saved
         if not request.htmx or session.has_stop_signal:
             return after_log(request, session, created)
         decision = gate_state(request.user).decision

@@ -19,6 +19,7 @@ from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
 from tracking.plan import catalogue_rules, catalogue_version, log_limits, prescribed_hold
 from tracking.services import (
+    DailyCapReached,
     RefusedSession,
     StaleEdit,
     delete_session,
@@ -115,12 +116,19 @@ def session_new(request: HttpRequest) -> HttpResponse:
         ask_lasting_pain=has_previous,
         **log_limits(profile, catalogue),
     )
+    saved = None
     if request.method == "POST" and form.is_valid():
-        session, created = log_session(
-            user=request.user,
-            hold_seconds_target=prescribed_hold(profile, form.cleaned_data["exercise"]),
-            **form.service_kwargs(),
-        )
+        try:
+            saved = log_session(
+                user=request.user,
+                hold_seconds_target=prescribed_hold(profile, form.cleaned_data["exercise"]),
+                daily_cap=form.daily_cap,
+                **form.service_kwargs(),
+            )
+        except DailyCapReached:
+            form.refuse_daily_cap()  # another tab's save landed first
+    if saved is not None:
+        session, created = saved
         if session.has_stop_signal:
             return after_log(request, session, created)
         messages.success(
