@@ -124,38 +124,53 @@ def log_session(
     if daily_cap is None:
         return _store(session, reported_on)
     with transaction.atomic():
-        time_zone = _lock_profile(user)
+        tz = _lock_profile(user)
         already = Session.objects.filter(user=user, client_token=client_token).first()
         if already is not None:
             # The same form, saved first in another request (a double tap): as below.
             read_profile_again(user)
             return already, False
-        if _sessions_on_day(user, performed_at, time_zone) >= daily_cap:
+        if _sessions_on_day(user, performed_at, tz) >= daily_cap:
             raise DailyCapReached(f"the day already has {daily_cap} sessions")
         return _store(session, reported_on)
 
 
-def _lock_profile(user) -> str:
-    """Lock the person's profile row until the transaction ends (every capped save takes
-    it first, so they count one after another); its time zone, as committed."""
-    return (
+def _lock_profile(user) -> zoneinfo.ZoneInfo:
+    """Lock the person's profile row until the transaction ends (every capped save, edit
+    and undo takes it first, so they count one after another); its time zone, as
+    committed (UTC for one Python does not know, as ``Profile.tzinfo``)."""
+    time_zone = (
         Profile.objects.select_for_update()
         .filter(user_id=user.pk)
         .values_list("time_zone", flat=True)
         .get()
     )
+    return Profile(time_zone=time_zone).tzinfo
 
 
-def _sessions_on_day(user, performed_at: datetime, time_zone: str) -> int:
-    """The person's sessions on ``performed_at``'s local day (a statement of its own:
-    under PostgreSQL's read committed it sees every save committed before the lock)."""
-    tz = zoneinfo.ZoneInfo(time_zone)
+def _sessions_on_day(
+    user, performed_at: datetime, tz: zoneinfo.ZoneInfo, *, besides: int | None = None
+) -> int:
+    """The person's sessions on ``performed_at``'s local day, but ``besides`` (a session
+    being moved), in a statement of its own: under PostgreSQL's read committed it sees
+    every save committed before the lock."""
     day = performed_at.astimezone(tz).date()
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return Session.objects.filter(
+    sessions = Session.objects.filter(
         user_id=user.pk, performed_at__gte=start, performed_at__lt=end
-    ).count()
+    )
+    if besides is not None:
+        sessions = sessions.exclude(pk=besides)
+    return sessions.count()
+
+
+def _refuse_over_cap(user, performed_at: datetime, daily_cap: int, *, besides=None) -> None:
+    """Inside the caller's transaction: lock the profile row, count the day again, and
+    raise ``DailyCapReached`` when it already has ``daily_cap`` sessions."""
+    tz = _lock_profile(user)
+    if _sessions_on_day(user, performed_at, tz, besides=besides) >= daily_cap:
+        raise DailyCapReached(f"the day already has {daily_cap} sessions")
 
 
 def _store(session: Session, reported_on) -> tuple[Session, bool]:
@@ -355,12 +370,19 @@ EDITABLE_FIELDS = tuple(name for name in Session.RECORDED_FIELDS if name != "sto
 
 
 def update_session(
-    *, session: Session, version: int, stop_signals: list[str], **changes
+    *,
+    session: Session,
+    version: int,
+    stop_signals: list[str],
+    daily_cap: int | None = None,
+    **changes,
 ) -> Session:
     """Save an edit made on ``version`` of the session, or raise StaleEdit.
 
     Stop signals can be added but not taken away: removing one must not reopen a
-    programme that it paused.
+    programme that it paused. ``daily_cap``: as for ``log_session``, the day the session
+    is moved to is counted again (without the session itself) under the profile row's
+    lock: ``DailyCapReached``.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -373,6 +395,9 @@ def update_session(
             changes.get("hold_seconds", session.hold_seconds),
         )
     with transaction.atomic():
+        if daily_cap is not None:
+            performed_at = changes.get("performed_at", session.performed_at)
+            _refuse_over_cap(session.user, performed_at, daily_cap, besides=session.pk)
         updated = Session.objects.filter(pk=session.pk, user=session.user, version=version).update(
             **changes,
             stop_signals=signals,
@@ -465,8 +490,11 @@ def delete_session(*, session: Session) -> dict:
     return snapshot
 
 
-def restore_session(*, user, snapshot: dict) -> Session | None:
+def restore_session(*, user, snapshot: dict, daily_cap: int | None = None) -> Session | None:
     """Undo a delete: the same session again, under its old id, or None if it is back already.
+
+    ``daily_cap``: as for ``log_session``, its day is counted again under the profile
+    row's lock (``DailyCapReached``).
 
     Its safety stamps are judged as for an edit (``correct_session``) from the time it was
     first logged: a stop signal was never removed and is not stamped twice; a pain rise or
@@ -483,6 +511,10 @@ def restore_session(*, user, snapshot: dict) -> Session | None:
         again = Q(pk=fields["id"]) | Q(user=user, client_token=client_token)
         if Session.objects.filter(again).exists():
             return None
+        if daily_cap is not None:
+            _refuse_over_cap(user, datetime.fromisoformat(snapshot["performed_at"]), daily_cap)
+            if Session.objects.filter(again).exists():  # restored while this one waited
+                return None
         session = Session(
             user=user,
             performed_at=datetime.fromisoformat(snapshot["performed_at"]),

@@ -166,7 +166,11 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            update_session(session=session, **form.service_kwargs())
+            update_session(session=session, daily_cap=form.daily_cap, **form.service_kwargs())
+        except DailyCapReached:
+            form.refuse_daily_cap()  # another tab's save landed on that day first
+            context = {"form": form, "session": session, "title": "Edit session"}
+            return render(request, "tracking/session_form.html", context, status=400)
         except StaleEdit:
             messages.error(
                 request,
@@ -214,19 +218,23 @@ def session_undo(request: HttpRequest) -> HttpResponse:
         return redirect("session-list")
     profile = profile_for(request.user)
     limits = log_limits(profile, catalogue_rules())
-    if "daily_cap" in limits:
+    cap = limits.get("daily_cap")
+    full_day = (
+        f"The session was not restored: during an acute flare the plan allows at most "
+        f"{cap} sessions a day, and that day already has them."
+    )
+    if cap is not None:
         # The acute flare's cap holds for a restored session too: since the delete, another
         # may have taken its place.
         day = datetime.fromisoformat(snapshot["performed_at"]).astimezone(profile.tzinfo).date()
-        if limits["sessions_on"](day) >= limits["daily_cap"]:
-            messages.error(
-                request,
-                f"The session was not restored: during an acute flare the plan allows at most "
-                f"{limits['daily_cap']} sessions a day, and that day already has them.",
-            )
+        if limits["sessions_on"](day) >= cap:
+            messages.error(request, full_day)
             return redirect("session-list")
     try:
-        restored = restore_session(user=request.user, snapshot=snapshot)
+        restored = restore_session(user=request.user, snapshot=snapshot, daily_cap=cap)
+    except DailyCapReached:  # another tab's save landed on that day first
+        messages.error(request, full_day)
+        return redirect("session-list")
     except (RefusedSession, ObjectDoesNotExist):
         # The exercise was removed, or its cap lowered, since the delete.
         messages.error(

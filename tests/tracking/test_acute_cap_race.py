@@ -4,7 +4,10 @@ day's sessions from the plan the request read and nothing counted again at the i
 Every capped save now locks the person's profile row and counts again in the transaction
 that stores it (tracking.services.log_session(daily_cap=...)); the second of two finds
 the first and is refused with the form's cap message, on every path that logs: today's
-form (htmx and plain), the back-dated form and the offline queue.
+form (htmx and plain), the back-dated form and the offline queue; and (a second review)
+an edit that moves a session onto the day and an undo of a delete, which raced the same
+way. A time zone Python does not know is read as UTC there too, as everywhere (it was an
+error page for a save in a flare).
 
 PostgreSQL: the other tab runs in its own thread with its own connection, as a second
 worker would (tests/tracking/test_kept_row_races.py).
@@ -21,6 +24,7 @@ import pytest
 from django.utils import timezone
 
 import tracking.services
+from accounts.models import Profile
 from pwa.owner import offline_owner
 from tests.factories import log_stretch, make_user, ready_to_log, session_post
 from tests.tracking.test_kept_row_races import in_another_worker
@@ -172,3 +176,118 @@ def test_outside_a_flare_nothing_is_locked(monkeypatch):
     saved = browser.post("/today/log/", session_post(), headers=HX)
     assert saved.headers.get("HX-Trigger") == "session-logged"
     assert locked == []
+
+
+# --- A second review's attacks (kept): edits and undos race a log the same way -----------
+
+
+def today_count(member):
+    tz = member.profile.tzinfo
+    day = timezone.now().astimezone(tz).date()
+    return sum(
+        1
+        for s in Session.objects.filter(user=member)
+        if s.performed_at.astimezone(tz).date() == day
+    )
+
+
+def edit_post(session, when):
+    data = session_post(client_token=None)
+    data.update(
+        performed_at=timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+        version=str(session.version),
+    )
+    return data
+
+
+def two_today_and_one_two_days_ago():
+    member = make_user(phase="acute", start=timezone.localdate() - timedelta(days=5))
+    now = timezone.now()
+    log_stretch(member, when=now - timedelta(hours=1))
+    log_stretch(member, when=now - timedelta(hours=2))
+    moved, _ = log_stretch(member, when=now - timedelta(days=2))
+    return member, moved, now
+
+
+def test_an_edit_onto_a_day_another_tab_filled_after_the_form_passed_is_refused(monkeypatch):
+    member, moved, now = two_today_and_one_two_days_ago()
+    edit_tab, log_tab = ready_to_log(member), ready_to_log(member)
+    answers = []
+    fired = once_before_the_lock(
+        monkeypatch,
+        lambda: answers.append(log_tab.post("/today/log/", session_post(), headers=HX)),
+    )
+    refused = edit_tab.post(
+        f"/sessions/{moved.pk}/edit/", edit_post(moved, now - timedelta(minutes=30))
+    )
+    monkeypatch.undo()
+    assert fired and answers[0].headers.get("HX-Trigger") == "session-logged"  # the 3rd
+    assert today_count(member) == 3
+    assert refused.status_code == 400 and CAP_TEXT in refused.content.decode()
+
+
+def test_an_edit_onto_the_day_waits_for_a_log_holding_the_lock(monkeypatch):
+    member, moved, now = two_today_and_one_two_days_ago()
+    edit_tab, log_tab = ready_to_log(member), ready_to_log(member)
+    real = tracking.services._store
+    main = threading.get_ident()
+    edits, workers = [], []
+
+    def hooked(session, reported_on):
+        if threading.get_ident() == main and not workers:
+            worker = threading.Thread(
+                target=lambda: in_another_worker(
+                    lambda: edits.append(
+                        edit_tab.post(
+                            f"/sessions/{moved.pk}/edit/",
+                            edit_post(moved, now - timedelta(minutes=30)),
+                        )
+                    )
+                )
+            )
+            workers.append(worker)
+            worker.start()
+            time.sleep(0.5)  # the edit now waits on the profile row this log holds
+            assert not edits, "the edit did not wait for the log"
+        return real(session, reported_on)
+
+    monkeypatch.setattr(tracking.services, "_store", hooked)
+    saved = log_tab.post("/today/log/", session_post(), headers=HX)
+    workers[0].join(20)
+    monkeypatch.undo()
+    assert saved.headers.get("HX-Trigger") == "session-logged"  # the 3rd
+    assert edits and edits[0].status_code == 400 and CAP_TEXT in edits[0].content.decode()
+    assert today_count(member) == 3
+
+
+def test_an_undo_onto_a_day_another_tab_filled_after_the_view_counted_is_refused(monkeypatch):
+    member = make_user(phase="acute", start=timezone.localdate() - timedelta(days=5))
+    now = timezone.now()
+    for hours in (1, 2, 3):
+        log_stretch(member, when=now - timedelta(hours=hours))
+    tab, other = ready_to_log(member), ready_to_log(member)
+    victim = Session.objects.filter(user=member).order_by("performed_at").first()
+    tab.post(f"/sessions/{victim.pk}/delete/")
+    assert today_count(member) == 2
+    answers = []
+    fired = once_before_the_lock(
+        monkeypatch,
+        lambda: answers.append(other.post("/today/log/", session_post(), headers=HX)),
+    )
+    undone = tab.post("/sessions/undo/", follow=True)
+    monkeypatch.undo()
+    assert fired and answers[0].headers.get("HX-Trigger") == "session-logged"
+    assert today_count(member) == 3
+    assert "was not restored" in undone.content.decode()
+
+
+@pytest.mark.parametrize("zone", ["Not/AZone", ""])
+def test_a_time_zone_python_does_not_know_counts_in_utc_not_an_error(zone):
+    """A stored zone Python no longer knows (tzdata changes, an old row): the profile reads
+    it as UTC everywhere, and the capped save counts the same way (it was a 500)."""
+    member = make_user(phase="acute", start=timezone.localdate() - timedelta(days=5))
+    Profile.objects.filter(user_id=member.pk).update(time_zone=zone)
+    member.refresh_from_db()
+    tab = ready_to_log(member)
+    answer = tab.post("/today/log/", session_post(), headers=HX)
+    assert answer.status_code == 200 and answer.headers.get("HX-Trigger") == "session-logged"
