@@ -165,10 +165,17 @@ def _sessions_on_day(
     return sessions.count()
 
 
-def _refuse_over_cap(user, performed_at: datetime, daily_cap: int, *, besides=None) -> None:
+def _refuse_over_cap(
+    user, performed_at: datetime, daily_cap: int, *, besides=None, moved_from=None
+) -> None:
     """Inside the caller's transaction: lock the profile row, count the day again, and
-    raise ``DailyCapReached`` when it already has ``daily_cap`` sessions."""
+    raise ``DailyCapReached`` when it already has ``daily_cap`` sessions. ``besides``: a
+    session being moved from ``moved_from``; staying on its own local day it adds nothing
+    to the day, and is never refused (a correction, a stop signal added)."""
     tz = _lock_profile(user)
+    day = performed_at.astimezone(tz).date()
+    if moved_from is not None and moved_from.astimezone(tz).date() == day:
+        return
     if _sessions_on_day(user, performed_at, tz, besides=besides) >= daily_cap:
         raise DailyCapReached(f"the day already has {daily_cap} sessions")
 
@@ -394,10 +401,11 @@ def update_session(
             changes.get("exercise", session.exercise),
             changes.get("hold_seconds", session.hold_seconds),
         )
+    moved_from = session.performed_at
     with transaction.atomic():
-        if daily_cap is not None:
-            performed_at = changes.get("performed_at", session.performed_at)
-            _refuse_over_cap(session.user, performed_at, daily_cap, besides=session.pk)
+        # The session's row first, then the profile's (the cap's lock, the version bump),
+        # in the order every write to a session takes them (a stop signal, a delete):
+        # two writes taking them the other way round would deadlock, and one be refused.
         updated = Session.objects.filter(pk=session.pk, user=session.user, version=version).update(
             **changes,
             stop_signals=signals,
@@ -407,6 +415,14 @@ def update_session(
         )
         if not updated:
             raise StaleEdit
+        if daily_cap is not None and "performed_at" in changes:
+            _refuse_over_cap(
+                session.user,
+                changes["performed_at"],
+                daily_cap,
+                besides=session.pk,
+                moved_from=moved_from,
+            )
         _restamp(session)
     return session
 
@@ -438,8 +454,16 @@ def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
     """A stop signal reported after the session was saved: the one-tap "it was sharp or
     shooting" after a pain rise, or "the pain lasted more than 2 hours" asked before the
     next day's first session. It pauses the programme like any other."""
-    signals = sorted(set(session.stop_signals) | {signal.value})
     with transaction.atomic():
+        # Read again under the row's lock: an edit in another tab may have added a stop
+        # signal since this request read the session, and none may be lost.
+        current = (
+            Session.objects.select_for_update()
+            .filter(pk=session.pk, user=session.user)
+            .values_list("stop_signals", flat=True)
+            .first()
+        )
+        signals = sorted(set(session.stop_signals if current is None else current) | {signal.value})
         Session.objects.filter(pk=session.pk, user=session.user).update(
             stop_signals=signals,
             has_stop_signal=True,

@@ -141,12 +141,15 @@ def session_new(request: HttpRequest) -> HttpResponse:
 
 
 def _edit_limits(profile, catalogue, session: Session) -> dict:
-    """The log limits for an edit: the session itself does not count toward its day's cap."""
+    """The log limits for an edit: an edit that keeps the session on its own day adds
+    nothing to that day and is never refused by the cap (a correction, a stop signal
+    added on a day that already has more sessions than the cap); moved to another day,
+    it counts there."""
     limits = log_limits(profile, catalogue)
     count = limits.get("sessions_on")
     if count is not None:
         own_day = session.performed_at.astimezone(profile.tzinfo).date()
-        limits["sessions_on"] = lambda day: count(day) - (1 if day == own_day else 0)
+        limits["sessions_on"] = lambda day: 0 if day == own_day else count(day)
     return limits
 
 

@@ -24,6 +24,7 @@ import pytest
 from django.utils import timezone
 
 import tracking.services
+import tracking.today
 from accounts.models import Profile
 from pwa.owner import offline_owner
 from tests.factories import log_stretch, make_user, ready_to_log, session_post
@@ -291,3 +292,113 @@ def test_a_time_zone_python_does_not_know_counts_in_utc_not_an_error(zone):
     tab = ready_to_log(member)
     answer = tab.post("/today/log/", session_post(), headers=HX)
     assert answer.status_code == 200 and answer.headers.get("HX-Trigger") == "session-logged"
+
+
+# --- A third review's attacks (kept): lock order, and edits that stay on their day -------
+
+
+def acute_with_today(n: int):
+    """An acute person with ``n`` sessions today (logged without the cap, as before the
+    flare was switched on)."""
+    member = make_user(phase="acute", start=timezone.localdate() - timedelta(days=5))
+    now = timezone.now()
+    sessions = [log_stretch(member, when=now - timedelta(minutes=3 * (i + 1)))[0] for i in range(n)]
+    return member, sessions
+
+
+def same_day_edit(session, **extra):
+    return edit_post(session, session.performed_at) | extra
+
+
+def test_a_correction_on_a_day_with_more_sessions_than_the_cap_is_saved():
+    """An edit that keeps the session on its day adds nothing to it: a pain score
+    corrected, a stop signal added (which must always be recordable), on a day that had 4
+    before the flare was switched on."""
+    member, sessions = acute_with_today(4)
+    target = sessions[0]
+    tab = ready_to_log(member)
+    corrected = tab.post(
+        f"/sessions/{target.pk}/edit/", same_day_edit(target, pain_after="6", note="better")
+    )
+    assert corrected.status_code == 302
+    target.refresh_from_db()
+    assert target.pain_after == 6
+    signal = tab.post(
+        f"/sessions/{target.pk}/edit/", same_day_edit(target, stop_signals=["numbness"])
+    )
+    assert signal.status_code == 302
+    target.refresh_from_db()
+    assert target.stop_signals == ["numbness"]
+
+
+def quiet(client):
+    client.raise_request_exception = False  # judged by status and rows: two threads
+    return client
+
+
+def test_a_sharp_pain_tap_and_an_edit_moving_the_session_take_the_locks_in_one_order(
+    monkeypatch,
+):
+    """The edit moving a session to another day holds the session's row and the profile's;
+    the tap on the same session waits on the row (the first lock every write to a session
+    takes), then goes through: no deadlock (PostgreSQL would refuse one of the two after a
+    second), and the stop signal is stored."""
+    member, sessions = acute_with_today(2)
+    target = sessions[0]
+    log_stretch(member, when=timezone.now() - timedelta(days=2))
+    edit_tab, tap_tab = quiet(ready_to_log(member)), quiet(ready_to_log(member))
+    real = tracking.services._lock_profile
+    main = threading.get_ident()
+    taps, workers = [], []
+
+    def hooked(user):
+        locked = real(user)
+        if threading.get_ident() == main and not workers:
+            worker = threading.Thread(
+                target=lambda: in_another_worker(
+                    lambda: taps.append(tap_tab.post(f"/sessions/{target.pk}/sharp/"))
+                )
+            )
+            workers.append(worker)
+            worker.start()
+            time.sleep(1.5)  # the tap now waits on the session row this edit updated
+        return locked
+
+    monkeypatch.setattr(tracking.services, "_lock_profile", hooked)
+    edited = edit_tab.post(
+        f"/sessions/{target.pk}/edit/",
+        edit_post(target, timezone.now() - timedelta(days=2, minutes=30)),
+    )
+    workers[0].join(20)
+    monkeypatch.undo()
+    assert edited.status_code == 302
+    assert taps and taps[0].status_code == 302
+    target.refresh_from_db()
+    assert "sharp_pain" in target.stop_signals
+
+
+def test_a_stop_signal_added_by_an_edit_is_not_lost_to_a_tap_at_the_same_moment(monkeypatch):
+    """The tap read the session before the edit that added "numbness" committed: it adds
+    "sharp_pain" to the signals as stored, not to the ones it read."""
+    member, sessions = acute_with_today(1)
+    target = sessions[0]
+    edit_tab, tap_tab = quiet(ready_to_log(member)), quiet(ready_to_log(member))
+    real = tracking.services.add_stop_signal
+    done = []
+
+    def tap_after_the_edit(*, session, signal):
+        if not done:
+            done.append(
+                edit_tab.post(
+                    f"/sessions/{target.pk}/edit/",
+                    same_day_edit(target, stop_signals=["numbness"]),
+                )
+            )
+        return real(session=session, signal=signal)
+
+    monkeypatch.setattr(tracking.today, "add_stop_signal", tap_after_the_edit)
+    tapped = tap_tab.post(f"/sessions/{target.pk}/sharp/")
+    monkeypatch.undo()
+    assert done and done[0].status_code == 302 and tapped.status_code == 302
+    target.refresh_from_db()
+    assert set(target.stop_signals) == {"numbness", "sharp_pain"}
