@@ -463,7 +463,23 @@ def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
             .values_list("stop_signals", flat=True)
             .first()
         )
-        signals = sorted(set(session.stop_signals if current is None else current) | {signal.value})
+        if current is None:
+            # Deleted in another tab a moment ago: the session is gone, the stop signal is
+            # not. Stamped from the session as this request read it, it pauses the
+            # programme as any other (the delete's undo brings the session back without
+            # it; the stamp stays, as a stop signal's always does).
+            session.stop_signals = sorted(set(session.stop_signals) | {signal.value})
+            session.has_stop_signal = True
+            correct_session(
+                user=session.user,
+                session_id=session.pk,
+                session=_safety(session),
+                logged_at=session.created_at,
+                reported_on=session.user.profile.local_today(),
+            )
+            data_changed(session.user)
+            return session
+        signals = sorted(set(current) | {signal.value})
         Session.objects.filter(pk=session.pk, user=session.user).update(
             stop_signals=signals,
             has_stop_signal=True,
@@ -492,15 +508,24 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def delete_session(*, session: Session) -> dict:
-    """Delete a session; return a snapshot (JSON-ready) that ``restore_session`` takes."""
-    snapshot = {name: getattr(session, name) for name in SNAPSHOT_FIELDS}
-    snapshot |= {
-        "performed_at": session.performed_at.isoformat(),
-        "created_at": session.created_at.isoformat(),
-        "client_token": str(session.client_token),
-    }
+def delete_session(*, session: Session) -> dict | None:
+    """Delete a session; return a snapshot (JSON-ready) that ``restore_session`` takes, or
+    None when another tab deleted it first."""
     with transaction.atomic():
+        # The row as stored, under its lock: a stop signal tapped in another tab since this
+        # request read it is in the snapshot an undo restores.
+        stored = Session.objects.select_for_update().filter(pk=session.pk, user=session.user)
+        values = stored.values(
+            *SNAPSHOT_FIELDS, "performed_at", "created_at", "client_token"
+        ).first()
+        if values is None:
+            return None
+        snapshot = {name: values[name] for name in SNAPSHOT_FIELDS}
+        snapshot |= {
+            "performed_at": values["performed_at"].isoformat(),
+            "created_at": values["created_at"].isoformat(),
+            "client_token": str(values["client_token"]),
+        }
         session_id = session.pk
         session.delete()
         correct_session(

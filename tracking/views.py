@@ -196,6 +196,9 @@ def session_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         snapshot = delete_session(session=session)
+        if snapshot is None:  # deleted in another tab a moment ago
+            messages.info(request, "That session was already deleted.")
+            return redirect("session-list")
         when = timezone.localtime(session.performed_at)
         summary = f"{session.exercise.name}, {when:%A} {when.day} {when:%B} at {when:%H:%M}"
         _offer_undo(request, snapshot, summary)
