@@ -6,7 +6,7 @@ import functools
 import hashlib
 import uuid
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db import (
     DEFAULT_DB_ALIAS,
@@ -32,6 +32,7 @@ from lib.cache import (
 from stretches.models import Exercise, StopSignal
 from stretches.safety import SessionSafety, correct_session, stamp_session, stamps_nothing
 from tracking.models import PegScore, Session, WeeklyCheckin
+from tracking.plan import local_midnight
 
 
 class StaleEdit(Exception):
@@ -130,8 +131,7 @@ def log_session(
             # The same form, saved first in another request (a double tap): as below.
             read_profile_again(user)
             return already, False
-        if _sessions_on_day(user, performed_at, tz) >= daily_cap:
-            raise DailyCapReached(f"the day already has {daily_cap} sessions")
+        _refuse_over_cap(user, performed_at, daily_cap, tz=tz)
         return _store(session, reported_on)
 
 
@@ -155,10 +155,10 @@ def _sessions_on_day(
     being moved), in a statement of its own: under PostgreSQL's read committed it sees
     every save committed before the lock."""
     day = performed_at.astimezone(tz).date()
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
     sessions = Session.objects.filter(
-        user_id=user.pk, performed_at__gte=start, performed_at__lt=end
+        user_id=user.pk,
+        performed_at__gte=local_midnight(day, tz),
+        performed_at__lt=local_midnight(day + timedelta(days=1), tz),
     )
     if besides is not None:
         sessions = sessions.exclude(pk=besides)
@@ -166,13 +166,15 @@ def _sessions_on_day(
 
 
 def _refuse_over_cap(
-    user, performed_at: datetime, daily_cap: int, *, besides=None, moved_from=None
+    user, performed_at: datetime, daily_cap: int, *, tz=None, besides=None, moved_from=None
 ) -> None:
-    """Inside the caller's transaction: lock the profile row, count the day again, and
-    raise ``DailyCapReached`` when it already has ``daily_cap`` sessions. ``besides``: a
-    session being moved from ``moved_from``; staying on its own local day it adds nothing
-    to the day, and is never refused (a correction, a stop signal added)."""
-    tz = _lock_profile(user)
+    """Inside the caller's transaction: lock the profile row (unless the caller did: its
+    ``tz``), count the day again, and raise ``DailyCapReached`` when it already has
+    ``daily_cap`` sessions. ``besides``: a session being moved from ``moved_from``;
+    staying on its own local day it adds nothing to the day, and is never refused (a
+    correction, a stop signal added)."""
+    if tz is None:
+        tz = _lock_profile(user)
     day = performed_at.astimezone(tz).date()
     if moved_from is not None and moved_from.astimezone(tz).date() == day:
         return
@@ -436,10 +438,12 @@ def stamp_admin_save(session: Session, *, created: bool) -> None:
         _restamp(session)
 
 
-def _restamp(session: Session) -> None:
+def _restamp(session: Session, *, stored: bool = True) -> None:
     """After a changed session is saved (inside its transaction): judge its safety stamps
-    again (stretches.safety.correct_session) and retire the cached pages."""
-    session.refresh_from_db()
+    again (stretches.safety.correct_session) and retire the cached pages. ``stored=False``:
+    the session as the caller holds it (its row is gone), not read again."""
+    if stored:
+        session.refresh_from_db()
     correct_session(
         user=session.user,
         session_id=session.pk,
@@ -470,14 +474,7 @@ def add_stop_signal(*, session: Session, signal: StopSignal) -> Session:
             # it; the stamp stays, as a stop signal's always does).
             session.stop_signals = sorted(set(session.stop_signals) | {signal.value})
             session.has_stop_signal = True
-            correct_session(
-                user=session.user,
-                session_id=session.pk,
-                session=_safety(session),
-                logged_at=session.created_at,
-                reported_on=session.user.profile.local_today(),
-            )
-            data_changed(session.user)
+            _restamp(session, stored=False)
             return session
         signals = sorted(set(current) | {signal.value})
         Session.objects.filter(pk=session.pk, user=session.user).update(

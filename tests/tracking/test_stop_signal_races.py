@@ -24,6 +24,7 @@ import tracking.services
 import tracking.views
 from stretches.models import SafetyEvent
 from tests.factories import log_stretch, make_user, ready_to_log
+from tests.tracking.test_acute_cap_race import quiet
 from tests.tracking.test_kept_row_races import in_another_worker
 from tracking.models import Session
 
@@ -34,11 +35,6 @@ pytestmark = [
         reason="two connections at once: PostgreSQL",
     ),
 ]
-
-
-def quiet(client):
-    client.raise_request_exception = False  # judged by status and rows: two threads
-    return client
 
 
 def test_a_tap_on_a_session_deleted_while_it_waited_still_pauses(monkeypatch):
