@@ -60,5 +60,39 @@ def wait_until(page, script: str, timeout: float = 10.0):
         page.wait_for_timeout(100)
 
 
+# The page's worker registration as a sentence, for a failure message.
+WORKER_STATE = """navigator.serviceWorker.getRegistration().then(r => r
+  ? ['installing', 'waiting', 'active'].map(k => k + '=' + (r[k] ? r[k].state : 'none')).join(' ')
+  : 'no registration')"""
+
+
+def wait_for_worker(page, timeout: float = 15.0) -> None:
+    """Wait until the service worker controls ``page``.
+
+    A worker whose install failed (one of the files it keeps did not arrive: a connection
+    dropped by a busy test server) is discarded, and the browser installs it again on the
+    next page that registers it, as a person's next visit does. So, once: when after
+    ``timeout`` the registration holds no worker at all, the page is loaded again and
+    waited for as long. A worker that is there but never takes control, or an install
+    that fails twice, fails the test with the registration's state.
+    """
+    try:
+        wait_until(page, "navigator.serviceWorker.controller !== null", timeout=timeout)
+        return
+    except AssertionError:
+        first = page.evaluate(WORKER_STATE)
+    no_worker = first == "no registration" or first.count("=none") == 3
+    if not no_worker:
+        raise AssertionError(f"the worker never took control of {page.url}: {first}")
+    page.reload()
+    try:
+        wait_until(page, "navigator.serviceWorker.controller !== null", timeout=timeout)
+    except AssertionError:
+        second = page.evaluate(WORKER_STATE)
+        raise AssertionError(
+            f"no worker controls {page.url}: first {first}; after a reload {second}"
+        ) from None
+
+
 # What Playwright says when a navigation destroys the page a check was running in.
 NAVIGATION_ERRORS = ("Execution context was destroyed", "because of a navigation")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.support import pick_pain, wait_until
+from tests.browser.support import pick_pain, wait_for_worker, wait_until
 from tests.conftest import browser_login, make_session, make_user
 from tracking.models import Session
 
@@ -38,7 +38,7 @@ def visit_today_online(page, user) -> None:
     # Through the form: the worker is installed on the pages before /today/, as for a person.
     browser_login(page, user.username, through_form=True)
     page.goto("/today/")
-    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_for_worker(page)
     wait_until(page, HAS_COPY_OF_TODAY)
 
 
@@ -67,6 +67,28 @@ def test_manifest_is_valid_and_the_worker_controls_the_page(page):
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == page.url.removesuffix("today/")
     assert page.console_errors == []
+
+
+def test_an_install_cut_short_is_tried_again_on_the_next_page(page):
+    """One of the files the worker keeps does not arrive while it installs on the log-in
+    page (a dropped connection): that worker is discarded, and /today/ installs it again."""
+    user = make_user("ivo")
+    dropped = []
+
+    def drop_the_first(route):
+        if not dropped and route.request.service_worker is not None:
+            dropped.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.context.route("**/static/img/icon-192.png", drop_the_first)
+    browser_login(page, user.username, through_form=True)
+    page.goto("/today/")
+    # Not wait_for_worker: its own reload must not be what brings the worker back.
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, HAS_COPY_OF_TODAY)
+    assert dropped, "the worker's install was never cut short"
 
 
 def test_today_opens_offline_after_one_visit_with_timer_and_log_form(page):
@@ -301,7 +323,7 @@ def test_a_new_version_waits_for_the_reload_prompt_and_never_interrupts_the_time
         page,
         "caches.keys().then(k => k.includes('easeback-static-0123456789abcdef') && k.length <= 3)",
     )
-    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_for_worker(page)
     wait_until(page, HAS_COPY_OF_TODAY)  # today's copy, now with the new files
     expect(prompt).to_be_hidden()
     names = page.evaluate("caches.keys()")
