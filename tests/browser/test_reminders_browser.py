@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from reminders.models import PushSubscription
 from reminders.push import generate_vapid_keys
-from tests.browser.support import wait_for_worker, wait_until
+from tests.browser.support import wait_for_worker
 from tests.conftest import browser_login
 from tests.factories import make_user
 from tests.reminders.push_receiver import Device
