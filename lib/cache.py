@@ -313,10 +313,7 @@ def cached_user[T, P](
         return load()
     legacy = LEGACY_USER.format(user_id)
     try:
-        writes = _writes_key("profile", user_id)
-        found = cache.get_many(
-            [*_keys("account", user_id), *_keys("profile", user_id), legacy, writes]
-        )
+        found = cache.get_many([*_keys("account", user_id), *_keys("profile", user_id), legacy])
         account, account_generation = _current(found, "account", user_id)
         token = found.get(legacy)
         if not (isinstance(token, str) and token.startswith(TOKEN_PREFIX)):
@@ -327,17 +324,12 @@ def cached_user[T, P](
             else None
         )
         profile, profile_generation = _current(found, "profile", user_id)
-        if _writing(found.get(writes)):
-            # A write in one statement is under way (``retire_before_write``): until its
-            # second half, the row is read from the database and nothing is kept, so no
-            # worker can keep, or be served, the row from before that write.
-            profile = profile_generation = None
         if user is None:
             account_generation = _generation("account", user_id, account_generation)
             if token is None:
                 token = TOKEN_PREFIX + secrets.token_hex(8)
                 cache.set(legacy, token, timeout=None)
-        if (user is None or profile is None) and not _writing(found.get(writes)):
+        if user is None or profile is None:
             profile_generation = _generation("profile", user_id, profile_generation)
     except Exception:
         logger.exception("shared cache unavailable: reading the user from the database")
@@ -393,9 +385,6 @@ def _generation(kind: str, ident, found: str | None) -> str | None:
 
 
 _PENDING = "pending-cache-writes"
-# The second halves of writes in one statement, left to the request's next round trip
-# (``retire``).
-_REPLACING = "pending-generation-replacements"
 
 
 def _keep(kind: str, ident, generation: str | None, value, timeout: int) -> None:
@@ -432,9 +421,6 @@ def _write_pending_then_get(keys: list[str]) -> dict:
     lib.redis_cache."""
     memo = request_memo()
     pending = memo.pop(_PENDING, []) if memo is not None else []
-    replacing = memo.pop(_REPLACING, []) if memo is not None else []
-    if replacing:
-        return _replace_then(replacing, pending, keys)
     if pending and hasattr(cache, "set_many_then_get_many"):
         return cache.set_many_then_get_many(pending, keys)
     for key, pickled, timeout in pending:
@@ -443,28 +429,6 @@ def _write_pending_then_get(keys: list[str]) -> dict:
         except Exception:
             logger.exception("could not cache %s", key)
     return cache.get_many(keys) if keys else {}
-
-
-def _replace_then(replacing: list[tuple], pending: list, keys: list[str]) -> dict:
-    """The second halves ``retire`` left to this round trip (each a ``replace_generation``
-    that also gives back the write's count), then the pending writes and the reads, in
-    one round trip. A second half Redis refused, or all of them when the round trip
-    failed, are made plainly: a new generation, the value dropped; the count is then left
-    to expire (``WRITES_SECONDS``), and until it does the row is read from the database."""
-    refused: list[int] = []
-    try:
-        found = cache.set_many_then_get_many(
-            pending, keys, replacements=[step for _, _, step in replacing], refused=refused
-        )
-    except Exception:
-        for kind, ident, _ in replacing:
-            _new_generation(kind, ident, quiet=True)
-        raise
-    for index in refused:
-        kind, ident, _ = replacing[index]
-        logger.error("could not keep the cached %s %s: the script was refused", kind, ident)
-        _new_generation(kind, ident, quiet=True)
-    return found
 
 
 def write_pending() -> None:
@@ -550,91 +514,39 @@ def retire(
     if not settings.CACHE_IS_SHARED:
         return
     before = retired_with if retired_with is not None else _new_generation(kind, ident)
-    writes = _writes_key(kind, ident) if retired_with is not None else None
 
     def after_commit() -> None:
-        plain = then_keep is None and writes is None
-        if plain or before is None or not hasattr(cache, "replace_generation"):
+        if then_keep is None or before is None or not hasattr(cache, "replace_generation"):
             _new_generation(kind, ident, quiet=True)
             return
         generation_key, value_key = _keys(kind, ident)
         generation = secrets.token_hex(8)
-        # Nothing to keep: the value is dropped under a generation nothing can match.
-        kept = (generation, then_keep) if then_keep is not None else (None, None)
-        step = (generation_key, value_key, before, generation, Pickled.of(kept), timeout)
-        memo = request_memo()
-        if writes is not None and memo is not None:
-            # After a write in one statement (a plain log), made with the request's next
-            # round trip to the shared cache, in practice its last (the plan it made):
-            # one round trip fewer on every log. Until then the write is counted in
-            # flight (``retire_before_write``): every worker reads the row from the
-            # database and keeps nothing, so none can keep or serve the row from before
-            # the statement (tests/tracking/test_log_retirement_window_attacks_held.py).
-            # RequestMemoMiddleware makes the round trip however the request ends, an
-            # error page included.
-            memo.setdefault(_REPLACING, []).append((kind, ident, (*step, writes)))
-            return
         try:
-            cache.replace_generation(*step, writes)
+            cache.replace_generation(
+                generation_key,
+                value_key,
+                before,
+                generation,
+                Pickled.of((generation, then_keep)),
+                timeout,
+            )
         except Exception:
             # The script refused (say, an account without scripting) or the round trip
-            # failed: at least the plain retirement, as without a row to keep; a count
-            # taken is left to expire.
+            # failed: at least the plain retirement, as without a row to keep.
             logger.exception("could not keep the cached %s %s", kind, ident)
             _new_generation(kind, ident, quiet=True)
 
     transaction.on_commit(after_commit)
 
 
-# Writes in one statement in flight, per user, between ``retire_before_write`` and their
-# second half (``retire``): while any is, the profile row is read from the database and
-# nothing is kept (``cached_user``). The count expires this long after the last write
-# began, if a second half never comes (the worker killed between the two); far longer
-# than a request may run (gunicorn's timeout, the statement timeout).
-WRITES_SECONDS = 120
-
-
-def _writes_key(kind: str, ident) -> str:
-    return f"{kind}-writes:{ident}"
-
-
-def _writing(count) -> bool:
-    """Whether a count read from ``_writes_key`` says a write is in flight (an entry that
-    is not a number, which this release never writes, counts as one)."""
-    return count is not None and (not isinstance(count, int) or count > 0)
-
-
 def retire_before_write(kind: str, ident) -> str | None:
     """``retire``'s first half, for a write made in one statement outside a transaction
     (it commits as it runs): called just before it, so that if the cache cannot be
-    reached nothing is written. Counts the write in flight (``WRITES_SECONDS``) with the
-    new generation, in one step. Returns the generation it made, for the second half
-    after the statement (``retired_with``), or, when the statement failed, for
-    ``write_abandoned``."""
+    reached nothing is written. Returns the generation it made, for the second half,
+    after the statement (``now=False``, ``retired_with``)."""
     if not settings.CACHE_IS_SHARED:
         return None
-    if not hasattr(cache, "begin_write"):
-        return _new_generation(kind, ident)
-    generation_key, value_key = _keys(kind, ident)
-    generation = secrets.token_hex(8)
-    cache.begin_write(_writes_key(kind, ident), generation_key, generation, value_key,
-                      WRITES_SECONDS)  # fmt: skip
-    return generation
-
-
-def write_abandoned(kind: str, ident, retired_with: str | None) -> None:
-    """The statement ``retire_before_write`` was made for failed (a double tap's second
-    insert, a lost connection): a plain generation replaces the one made for it and the
-    count is given back. Whether or not the statement committed, nothing was kept while
-    it was counted, and what is read from now on is read after it."""
-    if retired_with is None:
-        return
-    _new_generation(kind, ident, quiet=True)
-    if hasattr(cache, "end_write"):
-        try:
-            cache.end_write(_writes_key(kind, ident))
-        except Exception:
-            logger.exception("could not end the write of %s %s: it expires", kind, ident)
+    return _new_generation(kind, ident)
 
 
 def _new_generation(kind: str, ident, *, quiet: bool = False) -> str | None:

@@ -55,61 +55,15 @@ class RedisCache(DjangoRedisCache):
         pipe.delete(delete_key)
         pipe.execute()
 
-    def begin_write(
-        self, writes_key, generation_key, generation, value_key, seconds: int, version=None
-    ) -> None:
-        """A write in one statement is about to start: count it in ``writes_key`` (which
-        expires after ``seconds`` if the count is never given back), then
-        ``set_and_delete(generation_key, generation, value_key)``, as one transaction
-        (MULTI/EXEC): no reader can see the new generation without the count."""
-        writes_key = self.make_and_validate_key(writes_key, version=version)
-        generation_key = self.make_and_validate_key(generation_key, version=version)
-        value_key = self.make_and_validate_key(value_key, version=version)
-        client = self._cache.get_client(generation_key, write=True)
-        pipe = client.pipeline(transaction=True)
-        pipe.incr(writes_key)
-        pipe.expire(writes_key, seconds)
-        pipe.set(generation_key, self._cache._serializer.dumps(generation))
-        pipe.delete(value_key)
-        pipe.execute()
-
-    _END_WRITE = """
-    local n = redis.call('DECR', KEYS[1])
-    if n <= 0 then redis.call('DEL', KEYS[1]) end
-    return n
-    """
-
-    def end_write(self, writes_key, version=None) -> None:
-        """Give back the count ``begin_write`` took (atomically: a count never goes below
-        zero, and the key is gone at zero). Lua: a DECR then a DEL as two commands could
-        delete another write's count taken in between."""
-        writes_key = self.make_and_validate_key(writes_key, version=version)
-        client = self._cache.get_client(writes_key, write=True)
-        client.eval(self._END_WRITE, 1, writes_key)
-
     def set_many_then_get_many(
-        self,
-        entries: list[tuple[str, object, int | None]],
-        keys: list[str],
-        version=None,
-        *,
-        replacements: list[tuple] = (),
-        refused: list[int] | None = None,
+        self, entries: list[tuple[str, object, int | None]], keys: list[str], version=None
     ) -> dict:
         """``set(key, value, timeout)`` for each of ``entries``, then ``get_many(keys)``, in
         one round trip (a pipeline: Redis runs its commands in order, so a key both set
-        and read is read as set). A ``Pickled`` value is written as it is.
-
-        ``replacements``: ``replace_generation``'s arguments (``writes_key`` included),
-        each run first, in the same round trip. One Redis refuses (say, an account
-        without scripting) does not stop the rest: its index is added to ``refused``; any
-        other error is raised."""
+        and read is read as set). A ``Pickled`` value is written as it is."""
         client = self._cache.get_client(None, write=True)
         pipe = client.pipeline(transaction=False)
         serializer = self._cache._serializer
-        for replacement in replacements:
-            made = self._replacing(*replacement, version=version)
-            pipe.eval(self._REPLACE_GENERATION, len(made[0]), *made[0], *made[1])
         for key, value, timeout in entries:
             made = self.make_and_validate_key(key, version=version)
             seconds = self.get_backend_timeout(timeout)
@@ -121,13 +75,7 @@ class RedisCache(DjangoRedisCache):
         made_keys = {self.make_and_validate_key(key, version=version): key for key in keys}
         if made_keys:
             pipe.mget(list(made_keys))
-        results = pipe.execute(raise_on_error=False)
-        for index, result in enumerate(results):
-            if isinstance(result, Exception):
-                if index >= len(replacements):
-                    raise result
-                if refused is not None:
-                    refused.append(index)
+        results = pipe.execute()
         if not made_keys:
             return {}
         return {
@@ -137,73 +85,36 @@ class RedisCache(DjangoRedisCache):
         }
 
     _REPLACE_GENERATION = """
-    local kept = 0
     if redis.call('GET', KEYS[1]) == ARGV[1] then
       redis.call('SET', KEYS[1], ARGV[2])
       redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
-      kept = 1
-    else
-      redis.call('SET', KEYS[1], ARGV[2])
-      redis.call('DEL', KEYS[2])
+      return 1
     end
-    if KEYS[3] then
-      local n = redis.call('DECR', KEYS[3])
-      if n <= 0 then redis.call('DEL', KEYS[3]) end
-    end
-    return kept
+    redis.call('SET', KEYS[1], ARGV[2])
+    redis.call('DEL', KEYS[2])
+    return 0
     """
 
     def replace_generation(
-        self,
-        generation_key,
-        value_key,
-        expected,
-        generation,
-        value,
-        timeout,
-        writes_key=None,
-        version=None,
+        self, generation_key, value_key, expected, generation, value, timeout, version=None
     ) -> bool:
         """``set(generation_key, generation, timeout=None)``, and ``set(value_key, value,
         timeout)`` only while ``generation_key`` still held ``expected`` (else
         ``delete(value_key)``), atomically: one Lua script, one round trip. True when the
-        value was written. A ``Pickled`` value is written as it is. ``writes_key``: the
-        count ``begin_write`` took, given back in the same step (``end_write``)."""
-        keys, args = self._replacing(
-            generation_key, value_key, expected, generation, value, timeout, writes_key,
-            version=version,
-        )  # fmt: skip
-        client = self._cache.get_client(keys[0], write=True)
+        value was written. A ``Pickled`` value is written as it is."""
+        generation_key = self.make_and_validate_key(generation_key, version=version)
+        value_key = self.make_and_validate_key(value_key, version=version)
+        client = self._cache.get_client(generation_key, write=True)
         script = self._scripts.get(id(client))
         if script is None:
             script = self._scripts.setdefault(
                 id(client), client.register_script(self._REPLACE_GENERATION)
             )
-        return bool(script(keys=keys, args=args))
-
-    def _replacing(
-        self,
-        generation_key,
-        value_key,
-        expected,
-        generation,
-        value,
-        timeout,
-        writes_key=None,
-        version=None,
-    ) -> tuple[list, list]:
-        """The script's keys and four arguments for ``replace_generation``."""
         serializer = self._cache._serializer
-        keys = [
-            self.make_and_validate_key(generation_key, version=version),
-            self.make_and_validate_key(value_key, version=version),
-        ]
-        if writes_key is not None:
-            keys.append(self.make_and_validate_key(writes_key, version=version))
-        args = [
-            serializer.dumps(expected),
-            serializer.dumps(generation),
-            value if isinstance(value, Pickled) else serializer.dumps(value),
-            self.get_backend_timeout(timeout),
-        ]
-        return keys, args
+        data = value if isinstance(value, Pickled) else serializer.dumps(value)
+        seconds = self.get_backend_timeout(timeout)
+        written = script(
+            keys=[generation_key, value_key],
+            args=[serializer.dumps(expected), serializer.dumps(generation), data, seconds],
+        )
+        return bool(written)

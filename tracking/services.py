@@ -28,7 +28,6 @@ from lib.cache import (
     read_profile_again,
     retire_before_write,
     versions_moved,
-    write_abandoned,
 )
 from stretches.models import Exercise, StopSignal
 from stretches.safety import SessionSafety, correct_session, stamp_session, stamps_nothing
@@ -263,20 +262,14 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     insert_params = [field.get_db_prep_save(field.pre_save(session, True), db) for field in fields]
     bump, bump_params = bump_statement(session.user, today_only=today_only)
     retired_with = retire_before_write("profile", session.user_id)
-    try:
-        with connection.cursor() as cursor:
-            execute_prepared(
-                cursor,
-                f"WITH new AS ({insert}), bumped AS ({bump}) "
-                "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
-                [*insert_params, *bump_params],
-            )
-            row = cursor.fetchone()
-    except BaseException:
-        # Refused (a double tap's second insert) or cut short: the write is no longer
-        # in flight, and the row is kept again from the next read on.
-        write_abandoned("profile", session.user_id, retired_with)
-        raise
+    with connection.cursor() as cursor:
+        execute_prepared(
+            cursor,
+            f"WITH new AS ({insert}), bumped AS ({bump}) "
+            "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
+            [*insert_params, *bump_params],
+        )
+        row = cursor.fetchone()
     session.pk = row[0]
     session._state.adding = False
     session._state.db = connection.alias

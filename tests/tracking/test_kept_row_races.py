@@ -58,7 +58,7 @@ def between_commit_and_retirement(monkeypatch, user, action) -> list:
     main = threading.get_ident()
     fired = []
 
-    def hooked(kind, ident, *, quiet=False, **kwargs):
+    def hooked(kind, ident, *, quiet=False):
         if (
             not fired
             and quiet
@@ -68,7 +68,7 @@ def between_commit_and_retirement(monkeypatch, user, action) -> list:
         ):
             fired.append(True)
             in_another_worker(action)
-        return real(kind, ident, quiet=quiet, **kwargs)
+        return real(kind, ident, quiet=quiet)
 
     monkeypatch.setattr(lib.cache, "_new_generation", hooked)
     # The after-commit step that keeps the committed row (lib.redis_cache) is the other
@@ -83,21 +83,6 @@ def between_commit_and_retirement(monkeypatch, user, action) -> list:
             return real_replace(generation_key, value_key, *args, **kwargs)
 
         monkeypatch.setattr(cache, "replace_generation", replacing)
-        # After a log's single statement the same step waits for the request's last round
-        # trip to the shared cache (lib.cache.retire): the window is then just before it.
-        real_then = cache.set_many_then_get_many
-
-        def last_round_trip(*args, replacements=(), **kwargs):
-            if (
-                not fired
-                and any(step[1] == f"profile:{user.pk}" for step in replacements)
-                and threading.get_ident() == main
-            ):
-                fired.append(True)
-                in_another_worker(action)
-            return real_then(*args, replacements=replacements, **kwargs)
-
-        monkeypatch.setattr(cache, "set_many_then_get_many", last_round_trip)
     return fired
 
 

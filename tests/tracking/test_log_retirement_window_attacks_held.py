@@ -1,16 +1,14 @@
-"""A review's attacks (kept) on the kept profile row's after-commit step (lib.cache.retire
-after a log's single statement) left to the log request's last round trip to the shared
-cache, to save a round trip per log POST.
+"""A review's attacks (kept) on a change that was taken back: the kept profile row's
+after-commit step (lib.cache.retire after a log's single statement) left to the log
+request's last round trip to the shared cache, to save a round trip per log POST.
 
-Both failed with the first version of that change (c98d017, taken back): a row another
-worker read just before the statement was kept under the generation made before it and
-stayed current until the end of the log's request (the fresh plan, the answer's render),
-and a 4th session logged from another tab in that window passed the acute flare's cap
-of 3 (SPEC 1.3). The step rides the last round trip again now, and the write is counted
-in flight from just before its statement until that step (lib.cache.retire_before_write,
-tests/tracking/test_writes_in_flight.py): meanwhile every worker reads the row from the
-database and keeps nothing. Saves in an acute flare also count the day again under a
-lock (tests/tracking/test_acute_cap_race.py) and do not take the single statement.
+With it, the window in which a row another worker read before the statement stays
+current ran to the end of the log's request (the fresh plan, the answer's render), not a
+few microseconds past the commit; in an acute flare a 4th session logged from another tab
+in that window passed the cap of 3 (SPEC 1.3). The step runs at the commit again. Saves
+in an acute flare now count the day again under a lock (tests/tracking/
+test_acute_cap_race.py) and no longer take the single statement, so what is held here is
+the window itself, for everyone else.
 
 PostgreSQL + Redis only: the other worker runs in its own thread with its own connection
 (tests/tracking/test_kept_row_races.py).

@@ -107,8 +107,6 @@ def test_when_the_shared_cache_cannot_be_reached_nothing_is_written(monkeypatch)
     def unreachable(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    # The retirement that also counts the write in flight, and the plain one.
-    monkeypatch.setattr(cache, "begin_write", unreachable)
     monkeypatch.setattr(cache, "set_and_delete", unreachable)
     with pytest.raises(ConnectionError):
         log_stretch(member)
@@ -216,7 +214,7 @@ def test_when_the_shared_cache_fails_before_a_log_post_nothing_is_written(monkey
     def unreachable(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    for name in ("set_many_then_get_many", "begin_write", "set_and_delete", "get_many"):
+    for name in ("set_many_then_get_many", "set_and_delete", "get_many"):
         monkeypatch.setattr(cache, name, unreachable)
     with pytest.raises(ConnectionError):
         browser.post("/today/log/", session_post(), headers=HX)
