@@ -549,6 +549,13 @@ def retire_before_write(kind: str, ident) -> str | None:
     return _new_generation(kind, ident)
 
 
+def retire_quietly(kind: str, ident) -> None:
+    """Retire now, without raising when the cache cannot be reached (it is logged): for a
+    path already failing, whose own error must stand."""
+    if settings.CACHE_IS_SHARED:
+        _new_generation(kind, ident, quiet=True)
+
+
 def _new_generation(kind: str, ident, *, quiet: bool = False) -> str | None:
     """Replace the generation (and drop the value kept under the old one); returns the
     new one, or None when the cache could not be reached (``quiet``)."""

@@ -27,6 +27,7 @@ from lib.cache import (
     data_changed,
     read_profile_again,
     retire_before_write,
+    retire_quietly,
     versions_moved,
 )
 from stretches.models import Exercise, StopSignal
@@ -262,14 +263,21 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     insert_params = [field.get_db_prep_save(field.pre_save(session, True), db) for field in fields]
     bump, bump_params = bump_statement(session.user, today_only=today_only)
     retired_with = retire_before_write("profile", session.user_id)
-    with connection.cursor() as cursor:
-        execute_prepared(
-            cursor,
-            f"WITH new AS ({insert}), bumped AS ({bump}) "
-            "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
-            [*insert_params, *bump_params],
-        )
-        row = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            execute_prepared(
+                cursor,
+                f"WITH new AS ({insert}), bumped AS ({bump}) "
+                "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
+                [*insert_params, *bump_params],
+            )
+            row = cursor.fetchone()
+    except BaseException:
+        # Refused (a double tap's second insert), or its answer lost after it committed
+        # (a dropped connection): a worker may have kept the row from before it since
+        # the retirement above, so the row is retired again now.
+        retire_quietly("profile", session.user_id)
+        raise
     session.pk = row[0]
     session._state.adding = False
     session._state.db = connection.alias
