@@ -16,7 +16,7 @@ from lib.choices import (
 from lib.page_cache import fresh_uuid
 from lib.text import PlainTextField
 from stretches.models import Exercise, StopSignal
-from stretches.progression import DOUBLE_LEG
+from stretches.progression import DOUBLE_LEG, MAX_ACUTE_SESSIONS_PER_DAY
 from tracking.models import (
     HOLD_MAX,
     HOLD_MIN,
@@ -222,7 +222,10 @@ class SessionForm(FieldsCopiedOnUse, forms.Form):
 
     def daily_cap_message(self) -> str:
         return (
-            f"During an acute flare the plan allows at most {self.daily_cap} sessions "
+            # The form's own cap, or the flare's when it was chosen in another tab after
+            # this form was made (tracking.services).
+            f"During an acute flare the plan allows at most "
+            f"{self.daily_cap or MAX_ACUTE_SESSIONS_PER_DAY} sessions "
             "a day, and that day already has them. Rest is part of settling a flare."
         )
 

@@ -31,6 +31,7 @@ from lib.cache import (
     versions_moved,
 )
 from stretches.models import Exercise, StopSignal
+from stretches.progression import MAX_ACUTE_SESSIONS_PER_DAY, Phase
 from stretches.safety import SessionSafety, correct_session, stamp_session, stamps_nothing
 from tracking.models import PegScore, Session, WeeklyCheckin
 from tracking.plan import local_midnight
@@ -47,6 +48,12 @@ class RefusedSession(ValueError):
 class DailyCapReached(RefusedSession):
     """The acute flare's daily cap, counted again where the session is stored: the day
     already has its sessions (another tab's save landed after the form was checked)."""
+
+
+class _FlareChosenMeanwhile(Exception):
+    """An uncapped save found the profile, locked where the session would be stored, in
+    the acute flare (chosen in another tab after this request read it): nothing was
+    stored, and the save goes again by the capped path."""
 
 
 def _safety(session: Session) -> SessionSafety:
@@ -124,7 +131,12 @@ def log_session(
     session = Session(user=user, client_token=client_token, **fields)
     reported_on = user.profile.local_today()
     if daily_cap is None:
-        return _store(session, reported_on)
+        try:
+            return _store(session, reported_on, uncapped=True)
+        except _FlareChosenMeanwhile:
+            # The flare was chosen in another tab after this request read the profile:
+            # its cap holds for this save too (SPEC 1.3: no setting may break it).
+            daily_cap = MAX_ACUTE_SESSIONS_PER_DAY
     with transaction.atomic():
         tz = _lock_profile(user)
         already = Session.objects.filter(user=user, client_token=client_token).first()
@@ -183,8 +195,13 @@ def _refuse_over_cap(
         raise DailyCapReached(f"the day already has {daily_cap} sessions")
 
 
-def _store(session: Session, reported_on) -> tuple[Session, bool]:
-    """``log_session``'s write: the session, its safety stamps and the version bump."""
+def _store(session: Session, reported_on, *, uncapped: bool = False) -> tuple[Session, bool]:
+    """``log_session``'s write: the session, its safety stamps and the version bump.
+
+    ``uncapped``: the caller read no daily cap (the profile was not in the acute flare
+    when the request read it). The profile row is then locked before anything is
+    stored, and if it is in the flare now, nothing is stored and
+    ``_FlareChosenMeanwhile`` is raised."""
     user, performed_at, client_token = session.user, session.performed_at, session.client_token
     # Stored first, looked up only when the token is already there: a new session (nearly
     # every one) costs one statement, not a read and then a write. The insert is the
@@ -195,6 +212,8 @@ def _store(session: Session, reported_on) -> tuple[Session, bool]:
             _store_in_one_statement(session, today_only=_on_local_today(user, performed_at))
         else:
             with transaction.atomic():
+                if uncapped and _phase_locked(user) == Phase.ACUTE.value:
+                    raise _FlareChosenMeanwhile
                 session.save(force_insert=True)
                 stamped = stamp_session(
                     user=user, session=_safety(session), reported_on=reported_on
@@ -215,6 +234,17 @@ def _store(session: Session, reported_on) -> tuple[Session, bool]:
     return session, True
 
 
+def _phase_locked(user) -> str:
+    """The person's phase as committed, their profile row locked until the transaction
+    ends (as every capped save locks it first)."""
+    return (
+        Profile.objects.select_for_update()
+        .filter(user_id=user.pk)
+        .values_list("phase", flat=True)
+        .get()
+    )
+
+
 def _in_one_statement(session: Session, reported_on) -> bool:
     """Whether the session and the version bump can go to PostgreSQL as one statement:
     nothing to stamp (no stop signal, rise or severe score: the common session), and no
@@ -232,7 +262,9 @@ _INSERT: dict[str, tuple[str, tuple]] = {}
 
 def _insert_sql(session: Session) -> tuple[str, tuple]:
     """The ORM's INSERT of a session (RETURNING its id) and the fields it writes, in
-    order; made once per database vendor (its text does not depend on the values)."""
+    order, as one row selected from ``guard`` (the profile row out of the acute flare,
+    locked: none, nothing is inserted); made once per database vendor (its text does not
+    depend on the values)."""
     made = _INSERT.get(connection.vendor)
     if made is None:
         fields = tuple(
@@ -246,8 +278,21 @@ def _insert_sql(session: Session) -> tuple[str, tuple]:
         if not sql.count("%s") == len(params) == len(fields):
             # A placeholder per field, in order, is what the params below are built for.
             raise RuntimeError(f"unexpected INSERT for a session: {sql}")
+        # VALUES (%s, ...) RETURNING ... -> SELECT %s, ... FROM guard RETURNING ...
+        head, values = sql.split(" VALUES (", 1)
+        row, returning = values.rsplit(") RETURNING ", 1)
+        if "(" in row or ")" in row:
+            raise RuntimeError(f"unexpected INSERT for a session: {sql}")
+        sql = f"{head} SELECT {row} FROM guard RETURNING {returning}"
         made = _INSERT.setdefault(connection.vendor, (sql, fields))
     return made
+
+
+def _guard_sql() -> str:
+    """The profile row, locked as the version bump will lock it, while it is not in the
+    acute flare."""
+    table = connection.ops.quote_name(Profile._meta.db_table)
+    return f"SELECT 1 FROM {table} WHERE user_id = %s AND phase <> %s FOR NO KEY UPDATE"
 
 
 def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
@@ -262,14 +307,19 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     # The values as the ORM's insert prepares them (auto_now stamps, JSON, UUID).
     insert_params = [field.get_db_prep_save(field.pre_save(session, True), db) for field in fields]
     bump, bump_params = bump_statement(session.user, today_only=today_only)
+    # The bump only with the session: nothing at all when the guard let nothing in.
+    where = " WHERE user_id = %s RETURNING "
+    if bump.count(where) != 1:
+        raise RuntimeError(f"unexpected version bump: {bump}")
+    bump = bump.replace(where, " WHERE user_id = %s AND EXISTS (SELECT 1 FROM new) RETURNING ")
     retired_with = retire_before_write("profile", session.user_id)
     try:
         with connection.cursor() as cursor:
             execute_prepared(
                 cursor,
-                f"WITH new AS ({insert}), bumped AS ({bump}) "
+                f"WITH guard AS ({_guard_sql()}), new AS ({insert}), bumped AS ({bump}) "
                 "SELECT new.*, bumped.* FROM new LEFT JOIN bumped ON TRUE",
-                [*insert_params, *bump_params],
+                [session.user_id, Phase.ACUTE.value, *insert_params, *bump_params],
             )
             row = cursor.fetchone()
     except BaseException:
@@ -278,6 +328,11 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
         # the retirement above, so the row is retired again now.
         retire_quietly("profile", session.user_id)
         raise
+    if row is None:
+        # The flare was chosen in another tab, committed before this statement locked
+        # the row: nothing was stored or bumped.
+        retire_quietly("profile", session.user_id)
+        raise _FlareChosenMeanwhile
     session.pk = row[0]
     session._state.adding = False
     session._state.db = connection.alias
@@ -294,7 +349,7 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
 # runs the statement itself.
 PREPARED = "easeback_prepared"  # the names prepared, kept on the driver's connection
 PREPARED_PREFIX = "easeback_log_"
-ONE_STATEMENT = "WITH new AS (INSERT"
+ONE_STATEMENT = "WITH guard AS (SELECT 1 FROM"
 _DUPLICATE_PREPARED, _UNKNOWN_PREPARED, _CHANGED_RESULT = "42P05", "26000", "0A000"
 
 

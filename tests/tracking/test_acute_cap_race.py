@@ -300,9 +300,11 @@ def test_a_time_zone_python_does_not_know_counts_in_utc_not_an_error(zone):
 def acute_with_today(n: int):
     """An acute person with ``n`` sessions today (logged without the cap, as before the
     flare was switched on)."""
-    member = make_user(phase="acute", start=timezone.localdate() - timedelta(days=5))
+    member = make_user(phase="standard", start=timezone.localdate() - timedelta(days=5))
     now = timezone.now()
     sessions = [log_stretch(member, when=now - timedelta(minutes=3 * (i + 1)))[0] for i in range(n)]
+    flare_elsewhere(member)()  # then the flare: a save now would be capped
+    member.refresh_from_db()
     return member, sessions
 
 
@@ -402,3 +404,134 @@ def test_a_stop_signal_added_by_an_edit_is_not_lost_to_a_tap_at_the_same_moment(
     assert done and done[0].status_code == 302 and tapped.status_code == 302
     target.refresh_from_db()
     assert set(target.stop_signals) == {"numbness", "sharp_pain"}
+
+
+# --- The flare chosen in another tab while an uncapped save is under way -----------------
+#
+# The form read the standard phase (no cap); another tab chose the acute flare and
+# committed before the save locked the profile row. The save must count as the flare's
+# (SPEC 1.3: no setting breaks the cap of 3): the one statement inserts only while the
+# row, locked, is out of the flare, and the transaction path reads the phase under the
+# lock first; either way the save then goes by the capped path.
+
+
+def standard_with(n):
+    member = make_user(phase="standard")
+    browser = ready_to_log(member)
+    for _ in range(n):
+        log_stretch(member)
+    browser.get("/today/")
+    return member, browser
+
+
+def flare_elsewhere(member):
+    from accounts.services import save_profile
+
+    def change():
+        other = Profile.objects.select_related("user").get(user_id=member.pk)
+        other.phase = "acute"
+        save_profile(other, ["phase"])
+
+    return change
+
+
+def before_the_store(monkeypatch, action) -> list:
+    """Run ``action`` in another worker once, after this request's form passed and just
+    before its save: before the one statement, or before the transaction path's lock."""
+    from tests.tracking.test_kept_row_cas import just_before_the_one_statement
+
+    fired = []
+    wrapper, statement_fired = just_before_the_one_statement(action)
+    real = tracking.services._phase_locked
+    main = threading.get_ident()
+
+    def hooked(user):
+        if not fired and threading.get_ident() == main:
+            fired.append(True)
+            in_another_worker(action)
+        return real(user)
+
+    monkeypatch.setattr(tracking.services, "_phase_locked", hooked)
+    return fired, statement_fired, wrapper
+
+
+PLAIN = pytest.param({}, id="one-statement")
+RISE = pytest.param({"pain_before": "2", "pain_after": "5"}, id="transaction")
+
+
+@pytest.mark.parametrize("post", [PLAIN, RISE])
+def test_a_flare_chosen_in_another_tab_caps_a_save_the_form_let_through(monkeypatch, post):
+    from django.db import connection
+
+    member, browser = standard_with(3)
+    fired, statement_fired, wrapper = before_the_store(monkeypatch, flare_elsewhere(member))
+    with connection.execute_wrapper(wrapper):
+        refused = browser.post("/today/log/", session_post(**post), headers=HX)
+    monkeypatch.undo()
+    assert fired or statement_fired
+    assert Profile.objects.get(user=member).phase == "acute"
+    assert Session.objects.filter(user=member).count() == 3, "a 4th session in a flare"
+    assert "HX-Trigger" not in refused.headers
+    assert CAP_TEXT in refused.content.decode()
+
+
+@pytest.mark.parametrize("post", [PLAIN, RISE])
+def test_under_the_cap_the_save_is_stored_as_the_flares(monkeypatch, post):
+    from django.db import connection
+
+    member, browser = standard_with(2)
+    fired, statement_fired, wrapper = before_the_store(monkeypatch, flare_elsewhere(member))
+    with connection.execute_wrapper(wrapper):
+        saved = browser.post("/today/log/", session_post(**post), headers=HX)
+    monkeypatch.undo()
+    assert fired or statement_fired
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert Session.objects.filter(user=member).count() == 3
+
+
+def test_a_flare_committed_while_the_statement_waits_for_the_row_is_seen():
+    """The other tab holds the profile row's lock (its save not yet committed) when the
+    one statement reaches it: the statement waits, then sees the flare."""
+    from django.db import connection, transaction
+
+    member, browser = standard_with(3)
+    locked, release, answers = threading.Event(), threading.Event(), []
+
+    def other_tab():
+        try:
+            with transaction.atomic():
+                profile = Profile.objects.select_for_update().get(user_id=member.pk)
+                profile.phase = "acute"
+                profile.save(update_fields=["phase"])
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def this_tab():
+        try:
+            answers.append(browser.post("/today/log/", session_post(), headers=HX))
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_tab)
+    holder.start()
+    assert locked.wait(10)
+    saver = threading.Thread(target=this_tab)
+    saver.start()
+    time.sleep(0.5)  # the statement is waiting on the row
+    assert saver.is_alive(), "the save did not wait for the profile row"
+    release.set()
+    holder.join(10)
+    saver.join(10)
+    assert Session.objects.filter(user=member).count() == 3, "a 4th session in a flare"
+    assert CAP_TEXT in answers[0].content.decode()
+
+
+def test_a_flare_chosen_after_the_save_committed_leaves_it_stored():
+    """Not a race the cap covers: the session was saved before the flare was chosen."""
+    member, browser = standard_with(3)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    flare_elsewhere(member)()
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert Session.objects.filter(user=member).count() == 4

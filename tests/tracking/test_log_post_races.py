@@ -85,21 +85,25 @@ def person(client):
 
 
 def test_the_acute_phase_chosen_in_another_tab_caps_the_day_at_once(client, person, monkeypatch):
+    """The flare was chosen after this POST's form passed (it read no cap), before its
+    write: the write counts the day as the flare's and refuses a 4th session (SPEC 1.3;
+    until 2026-12-07 this save was stored and only the next one refused)."""
     for _ in range(3):
         log_stretch(person)  # standard phase: no daily cap
     client.get("/today/")
     with monkeypatch.context() as patch:
         before_the_write(patch, acute_in_another_tab(person))
         response = client.post("/today/log/", session_post(), headers=HX)
-    assert response.headers.get("HX-Trigger") == "session-logged"
+    assert response.headers.get("HX-Trigger") != "session-logged"
+    assert "allows at most 3 sessions" in response.content.decode()
+    assert Session.objects.filter(user=person).count() == 3
 
     truth = plan_from_the_database(person, monkeypatch)
-    assert (truth.prescription.daily_cap, len(truth.todays_sessions)) == (3, 4)
+    assert (truth.prescription.daily_cap, len(truth.todays_sessions)) == (3, 3)
     assert cached_plan(person) == truth
-    # The flare's cap holds for the next save: the fifth session of the day is refused.
     refused = client.post("/today/log/", session_post(), headers=HX)
     assert refused.headers.get("HX-Trigger") != "session-logged"
-    assert Session.objects.filter(user=person).count() == 4
+    assert Session.objects.filter(user=person).count() == 3
 
 
 def test_a_plan_another_tab_cached_after_this_write_is_not_overwritten(client, person, monkeypatch):
