@@ -91,11 +91,10 @@ def log_queued(request: HttpRequest) -> JsonResponse:
             daily_cap=form.daily_cap,
             **form.service_kwargs(),
         )
-    except DailyCapReached:
+    except DailyCapReached as refused:
         # Another device's or tab's save landed after this form was checked.
-        return _answer(
-            "invalid", 400, message="This session was not saved: " + form.daily_cap_message()
-        )
+        message = form.daily_cap_message(recorded=bool(refused.stamped))
+        return _answer("invalid", 400, message="This session was not saved: " + message)
     # The session is stored whatever the gate says now; the gate decides what comes next
     # (the safety record is read afresh: this session's own stop signal counts).
     decision = gate_state(request.user).decision

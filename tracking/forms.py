@@ -220,19 +220,27 @@ class SessionForm(FieldsCopiedOnUse, forms.Form):
     def _exercise_changed(self) -> bool:
         return True
 
-    def daily_cap_message(self) -> str:
-        return (
+    def daily_cap_message(self, *, recorded: bool = False) -> str:
+        """``recorded``: the refused session's stop signal, rise or severe score was
+        recorded all the same (tracking.services.DailyCapReached.stamped)."""
+        message = (
             # The form's own cap, or the flare's when it was chosen in another tab after
             # this form was made (tracking.services).
             f"During an acute flare the plan allows at most "
             f"{self.daily_cap or MAX_ACUTE_SESSIONS_PER_DAY} sessions "
             "a day, and that day already has them. Rest is part of settling a flare."
         )
+        if recorded:
+            message += (
+                " What you reported about your pain or a stop signal is recorded all the "
+                "same, and counts for your safety checks."
+            )
+        return message
 
-    def refuse_daily_cap(self) -> None:
+    def refuse_daily_cap(self, *, recorded: bool = False) -> None:
         """The cap counted again where the session was to be stored, and reached: another
         tab's save landed after this form was checked (tracking.services.DailyCapReached)."""
-        self.add_error(None, self.daily_cap_message())
+        self.add_error(None, self.daily_cap_message(recorded=recorded))
 
     def _local_day(self, cleaned):
         when = cleaned.get("performed_at")

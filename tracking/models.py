@@ -1,9 +1,10 @@
 import uuid
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from stretches.models import Exercise, StopSignal
 from stretches.progression import SETBACK_PAIN_RISE
@@ -172,7 +173,13 @@ class Session(models.Model):
 
         if self.user_id is None or self.performed_at is None:
             return
-        profile = getattr(self.user, "profile", None)
+        # The phase as committed, and, inside a transaction (the admin's form runs in
+        # one until its save commits), the profile row locked as every capped save locks
+        # it: a log landing meanwhile is counted, or waits for this save.
+        profiles = apps.get_model("accounts", "Profile").objects.filter(user_id=self.user_id)
+        if transaction.get_connection().in_atomic_block:
+            profiles = profiles.select_for_update()
+        profile = profiles.first()
         if profile is None or profile.phase_enum is not Phase.ACUTE:
             return
         tz = profile.tzinfo

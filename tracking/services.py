@@ -47,7 +47,11 @@ class RefusedSession(ValueError):
 
 class DailyCapReached(RefusedSession):
     """The acute flare's daily cap, counted again where the session is stored: the day
-    already has its sessions (another tab's save landed after the form was checked)."""
+    already has its sessions (another tab's save landed after the form was checked).
+    ``stamped``: how many safety events the refused session's report stamped all the same
+    (a stop signal, a rise, a severe score; ``log_session``)."""
+
+    stamped = 0
 
 
 class _FlareChosenMeanwhile(Exception):
@@ -65,6 +69,16 @@ def _safety(session: Session) -> SessionSafety:
         pain_after=session.pain_after,
         stop_signals=tuple(session.stop_signals),
     )
+
+
+def _stamp_refused(session: Session, reported_on) -> int:
+    """Inside the refusing transaction: stamp the safety events a session refused at the
+    cap reports (belonging to no stored session), and move the versions on when any was
+    stamped; how many."""
+    stamped = stamp_session(user=session.user, session=_safety(session), reported_on=reported_on)
+    if stamped:
+        data_changed(session.user)
+    return stamped
 
 
 def _check_caps(exercise: Exercise, hold_seconds: int) -> None:
@@ -144,8 +158,16 @@ def log_session(
             # The same form, saved first in another request (a double tap): as below.
             read_profile_again(user)
             return already, False
-        _refuse_over_cap(user, performed_at, daily_cap, tz=tz)
-        return _store(session, reported_on)
+        try:
+            _refuse_over_cap(user, performed_at, daily_cap, tz=tz)
+        except DailyCapReached as error:
+            # Not stored as a session, but what it reports is kept: a stop signal still
+            # pauses the programme, a rise or a severe score still counts (SPEC 1.5-1.6).
+            error.stamped = _stamp_refused(session, reported_on)
+            refused = error
+        else:
+            return _store(session, reported_on)
+    raise refused  # after the commit: the stamps are kept
 
 
 def _lock_profile(user) -> zoneinfo.ZoneInfo:
@@ -232,6 +254,12 @@ def _store(session: Session, reported_on, *, uncapped: bool = False) -> tuple[Se
         read_profile_again(user)
         return session, False
     return session, True
+
+
+def _flare_cap(user) -> int | None:
+    """For a write whose caller read no cap: the flare's cap when the profile, locked,
+    is in the flare now (chosen in another tab since the caller read it), else None."""
+    return MAX_ACUTE_SESSIONS_PER_DAY if _phase_locked(user) == Phase.ACUTE.value else None
 
 
 def _phase_locked(user) -> str:
@@ -480,14 +508,16 @@ def update_session(
         )
         if not updated:
             raise StaleEdit
-        if daily_cap is not None and "performed_at" in changes:
-            _refuse_over_cap(
-                session.user,
-                changes["performed_at"],
-                daily_cap,
-                besides=session.pk,
-                moved_from=moved_from,
-            )
+        if "performed_at" in changes:
+            cap = daily_cap if daily_cap is not None else _flare_cap(session.user)
+            if cap is not None:
+                _refuse_over_cap(
+                    session.user,
+                    changes["performed_at"],
+                    cap,
+                    besides=session.pk,
+                    moved_from=moved_from,
+                )
         _restamp(session)
     return session
 
@@ -620,6 +650,8 @@ def restore_session(*, user, snapshot: dict, daily_cap: int | None = None) -> Se
         again = Q(pk=fields["id"]) | Q(user=user, client_token=client_token)
         if Session.objects.filter(again).exists():
             return None
+        if daily_cap is None:
+            daily_cap = _flare_cap(user)
         if daily_cap is not None:
             _refuse_over_cap(user, datetime.fromisoformat(snapshot["performed_at"]), daily_cap)
             if Session.objects.filter(again).exists():  # restored while this one waited

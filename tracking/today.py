@@ -184,6 +184,25 @@ def after_log(request: HttpRequest, session: Session, created: bool) -> HttpResp
     return redirect("today")
 
 
+def refused_but_closed(request: HttpRequest, form, refused: DailyCapReached):
+    """A session refused at the flare's cap whose stop signal or scores were recorded all
+    the same, and closed the plan (a stop signal pauses it): the pause page, not the form
+    again. None when the plan is still open."""
+    if not refused.stamped:
+        return None
+    decision = gate_state(request.user).decision
+    if decision.allowed:
+        return None
+    messages.warning(
+        request,
+        "This session was not saved: " + form.daily_cap_message(recorded=True),
+    )
+    messages.warning(request, GATE_MESSAGES[decision.reason])
+    if request.htmx:
+        return HttpResponseClientRedirect("/screening/")
+    return redirect("screening")
+
+
 def _guidance_session(request: HttpRequest):
     pk = request.session.pop(AFTER_SESSION, None)
     if pk is None:
@@ -248,8 +267,11 @@ def log(request: HttpRequest) -> HttpResponse:
                 daily_cap=form.daily_cap,
                 **form.service_kwargs(),
             )
-        except DailyCapReached:
-            form.refuse_daily_cap()  # another tab's save landed first
+        except DailyCapReached as refused:
+            form.refuse_daily_cap(recorded=bool(refused.stamped))  # another tab's landed first
+            closed = refused_but_closed(request, form, refused)
+            if closed is not None:
+                return closed
     if saved is not None:
         session, created = saved
         if not request.htmx or session.has_stop_signal:

@@ -27,7 +27,7 @@ from tracking.services import (
     restore_session,
     update_session,
 )
-from tracking.today import after_log
+from tracking.today import after_log, refused_but_closed
 
 SESSIONS_PER_PAGE = 20
 # A deleted session can be brought back for this long, from the message on the list.
@@ -125,8 +125,11 @@ def session_new(request: HttpRequest) -> HttpResponse:
                 daily_cap=form.daily_cap,
                 **form.service_kwargs(),
             )
-        except DailyCapReached:
-            form.refuse_daily_cap()  # another tab's save landed first
+        except DailyCapReached as refused:
+            form.refuse_daily_cap(recorded=bool(refused.stamped))  # another tab's landed first
+            closed = refused_but_closed(request, form, refused)
+            if closed is not None:
+                return closed
     if saved is not None:
         session, created = saved
         if session.has_stop_signal:
