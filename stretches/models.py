@@ -266,6 +266,10 @@ class SafetyEvent(models.Model):
     rise = models.SmallIntegerField(default=0)
     # The session it came from (tracking's), by id only: stretches does not import tracking.
     session_ref = models.PositiveBigIntegerField(null=True, blank=True)
+    # A session refused at the flare's cap is not stored, but what it reported is: its form's
+    # client token, so that the same report sent again (a double tap, a retry after a lost
+    # answer) is stamped once, not counted as a second stop signal.
+    report_token = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -274,7 +278,12 @@ class SafetyEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=["stop_signal", "pain_rise", "severe_pain"]),
                 name="safety_event_kind_known",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["user", "report_token", "kind"],
+                condition=models.Q(report_token__isnull=False),
+                name="safety_event_report_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -336,11 +336,22 @@ def _new_stamps(
     return rows
 
 
-def stamp_session(*, user, session: SessionSafety, reported_on: date) -> int:
+def stamp_session(*, user, session: SessionSafety, reported_on: date, report_token=None) -> int:
     """Stamp the session's stop signals, pain rise and severe score (call inside the
     transaction that saved it) and return how many events were stamped. Nothing stamped
-    here is removed by a later edit."""
+    here is removed by a later edit.
+
+    ``report_token``: a session that is not stored (refused at the flare's cap), by its
+    form's client token: stamped once however often the same form is sent (call with the
+    person's profile row locked, as the capped save holds it); sent again, the count is
+    of the events its first sending stamped."""
+    if report_token is not None:
+        already = SafetyEvent.objects.filter(user=user, report_token=report_token).count()
+        if already:
+            return already
     rows = _new_stamps(user, session, reported_on, signalled=set(), kinds=set())
+    for row in rows:
+        row.report_token = report_token
     SafetyEvent.objects.bulk_create(rows)
     return len(rows)
 

@@ -72,10 +72,15 @@ def _safety(session: Session) -> SessionSafety:
 
 
 def _stamp_refused(session: Session, reported_on) -> int:
-    """Inside the refusing transaction: stamp the safety events a session refused at the
-    cap reports (belonging to no stored session), and move the versions on when any was
-    stamped; how many."""
-    stamped = stamp_session(user=session.user, session=_safety(session), reported_on=reported_on)
+    """Inside the refusing transaction (the profile row locked): stamp the safety events a
+    session refused at the cap reports (belonging to no stored session; once per form,
+    by its client token), and move the versions on when any was stamped; how many."""
+    stamped = stamp_session(
+        user=session.user,
+        session=_safety(session),
+        reported_on=reported_on,
+        report_token=session.client_token,
+    )
     if stamped:
         data_changed(session.user)
     return stamped

@@ -452,3 +452,23 @@ def test_a_stop_signal_sent_with_a_capped_save_another_tab_filled_is_still_recor
     assert answer.headers.get("HX-Redirect") == "/screening/"
     page = first_tab.get("/screening/").content.decode()
     assert CAP_TEXT in page and "recorded all the same" in page
+
+
+def test_a_refused_report_sent_twice_is_stamped_once():
+    """The same form refused at the cap twice (a double tap, a retry after a lost answer,
+    the offline queue sending again): one stop signal, not two (two in 14 days would send
+    the person to a clinician, SPEC 1.5)."""
+    member = make_user(phase="acute", start=timezone.localdate() - timedelta(days=5))
+    for minutes in (30, 20, 10):
+        log_stretch(member, when=timezone.now() - timedelta(minutes=minutes))
+    token = uuid.uuid4()
+    stamped = []
+    for _ in range(2):
+        with pytest.raises(DailyCapReached) as refused:
+            log_stretch(member, signals=["numbness"], token=token)
+        stamped.append(refused.value.stamped)
+    assert stop_signal_events(member) == 1
+    assert stamped == [1, 1]  # both say it is recorded
+    with pytest.raises(DailyCapReached):
+        log_stretch(member, signals=["numbness"], token=uuid.uuid4())  # another report
+    assert stop_signal_events(member) == 2
