@@ -92,9 +92,17 @@ def log_queued(request: HttpRequest) -> JsonResponse:
             **form.service_kwargs(),
         )
     except DailyCapReached as refused:
-        # Another device's or tab's save landed after this form was checked.
-        message = form.daily_cap_message(recorded=bool(refused.stamped))
-        return _answer("invalid", 400, message="This session was not saved: " + message)
+        # The day already has the flare's sessions (counted where it would be stored).
+        message = "This session was not saved: " + form.daily_cap_message(
+            recorded=bool(refused.stamped)
+        )
+        closed = bool(refused.stamped) and not gate_state(request.user).decision.allowed
+        if closed:
+            # Its stop signal, recorded all the same, paused the programme: the phone
+            # leaves the plan and timer for the pause page, as after a saved one.
+            messages.warning(request, message)
+            return _answer("invalid", 400, message=message, paused=True, next=reverse("screening"))
+        return _answer("invalid", 400, message=message)
     # The session is stored whatever the gate says now; the gate decides what comes next
     # (the safety record is read afresh: this session's own stop signal counts).
     decision = gate_state(request.user).decision

@@ -202,10 +202,10 @@ class SessionForm(FieldsCopiedOnUse, forms.Form):
                 f"Holds for {exercise.name} are capped at {exercise.hold_cap} seconds. "
                 "Log the time up to the cap.",
             )
-        if self.daily_cap is not None and self.sessions_on is not None:
-            day = self._local_day(cleaned)
-            if day is not None and self.sessions_on(day) >= self.daily_cap:
-                raise forms.ValidationError(self.daily_cap_message())
+        # The flare's daily cap is not judged here but where the session is stored
+        # (tracking.services, the day counted under a lock, with the session's own day):
+        # refused there, what the session reports (a stop signal) is still recorded
+        # (refuse_daily_cap then puts the message on this form).
         if exercise is not None and sides:
             if exercise.slug == DOUBLE_LEG and sides != Sides.BOTH:
                 self.add_error("sides", "The double-leg stretch works both legs together.")
@@ -241,10 +241,6 @@ class SessionForm(FieldsCopiedOnUse, forms.Form):
         """The cap counted again where the session was to be stored, and reached: another
         tab's save landed after this form was checked (tracking.services.DailyCapReached)."""
         self.add_error(None, self.daily_cap_message(recorded=recorded))
-
-    def _local_day(self, cleaned):
-        when = cleaned.get("performed_at")
-        return timezone.localtime(when).date() if when else timezone.localdate()
 
     def service_kwargs(self) -> dict:
         """Exactly what ``tracking.services.log_session`` takes besides the user."""

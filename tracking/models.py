@@ -173,11 +173,14 @@ class Session(models.Model):
 
         if self.user_id is None or self.performed_at is None:
             return
-        # The phase as committed, and, inside a transaction (the admin's form runs in
-        # one until its save commits), the profile row locked as every capped save locks
-        # it: a log landing meanwhile is counted, or waits for this save.
+        # The phase as committed, and, for a new session inside a transaction (the
+        # admin's form runs in one until its save commits), the profile row locked as
+        # every capped save locks it: a log landing meanwhile is counted, or waits.
         profiles = apps.get_model("accounts", "Profile").objects.filter(user_id=self.user_id)
-        if transaction.get_connection().in_atomic_block:
+        if self._state.adding and transaction.get_connection().in_atomic_block:
+            # Only for a new session: a change locks its session row after this, and the
+            # writes that lock that row first and then the profile (a stop-signal tap, an
+            # edit, a delete) would deadlock with it.
             profiles = profiles.select_for_update()
         profile = profiles.first()
         if profile is None or profile.phase_enum is not Phase.ACUTE:
