@@ -344,14 +344,27 @@ def stamp_session(*, user, session: SessionSafety, reported_on: date, report_tok
     ``report_token``: a session that is not stored (refused at the flare's cap), by its
     form's client token: stamped once however often the same form is sent (call with the
     person's profile row locked, as the capped save holds it); sent again, the count is
-    of the events its first sending stamped."""
+    of the events its first sending stamped. For a stored session, the events a refusal
+    of the same form stamped become the session's, and are not stamped again."""
+    signalled: set[str] = set()
+    kinds: set[str] = set()
     if report_token is not None:
-        already = SafetyEvent.objects.filter(user=user, report_token=report_token).count()
-        if already:
-            return already
-    rows = _new_stamps(user, session, reported_on, signalled=set(), kinds=set())
-    for row in rows:
-        row.report_token = report_token
+        earlier = SafetyEvent.objects.filter(user=user, report_token=report_token)
+        if session.session_id is None:
+            already = earlier.count()
+            if already:
+                return already
+        else:
+            # The same form refused at the cap before and stored now (a day freed since):
+            # what that refusal stamped is this session's, not a second report.
+            for kind, signals in earlier.values_list("kind", "signals"):
+                kinds.add(kind)
+                signalled.update(signals)
+            earlier.update(session_ref=session.session_id)
+    rows = _new_stamps(user, session, reported_on, signalled=signalled, kinds=kinds)
+    if session.session_id is None:
+        for row in rows:
+            row.report_token = report_token
     SafetyEvent.objects.bulk_create(rows)
     return len(rows)
 

@@ -243,7 +243,10 @@ def _store(session: Session, reported_on, *, uncapped: bool = False) -> tuple[Se
                     raise _FlareChosenMeanwhile
                 session.save(force_insert=True)
                 stamped = stamp_session(
-                    user=user, session=_safety(session), reported_on=reported_on
+                    user=user,
+                    session=_safety(session),
+                    reported_on=reported_on,
+                    report_token=session.client_token,
                 )
                 data_changed(user, today_only=not stamped and _on_local_today(user, performed_at))
     except IntegrityError:
@@ -500,30 +503,41 @@ def update_session(
             changes.get("hold_seconds", session.hold_seconds),
         )
     moved_from = session.performed_at
-    with transaction.atomic():
-        # The session's row first, then the profile's (the cap's lock, the version bump),
-        # in the order every write to a session takes them (a stop signal, a delete):
-        # two writes taking them the other way round would deadlock, and one be refused.
-        updated = Session.objects.filter(pk=session.pk, user=session.user, version=version).update(
-            **changes,
-            stop_signals=signals,
-            has_stop_signal=bool(signals),
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-        )
-        if not updated:
-            raise StaleEdit
-        if "performed_at" in changes:
-            cap = daily_cap if daily_cap is not None else _flare_cap(session.user)
-            if cap is not None:
-                _refuse_over_cap(
-                    session.user,
-                    changes["performed_at"],
-                    cap,
-                    besides=session.pk,
-                    moved_from=moved_from,
-                )
-        _restamp(session)
+    try:
+        with transaction.atomic():
+            # The session's row first, then the profile's (the cap's lock, the version bump),
+            # in the order every write to a session takes them (a stop signal, a delete):
+            # two writes taking them the other way round would deadlock, and one be refused.
+            updated = Session.objects.filter(
+                pk=session.pk, user=session.user, version=version
+            ).update(
+                **changes,
+                stop_signals=signals,
+                has_stop_signal=bool(signals),
+                version=F("version") + 1,
+                updated_at=timezone.now(),
+            )
+            if not updated:
+                raise StaleEdit
+            if "performed_at" in changes:
+                cap = daily_cap if daily_cap is not None else _flare_cap(session.user)
+                if cap is not None:
+                    _refuse_over_cap(
+                        session.user,
+                        changes["performed_at"],
+                        cap,
+                        besides=session.pk,
+                        moved_from=moved_from,
+                    )
+            _restamp(session)
+    except DailyCapReached as refused:
+        # The move is refused (rolled back), but not the stop signals this edit added: a
+        # reported stop signal is never lost (SPEC 1.5); each is added to the session as
+        # it is stored, as a tapped one is.
+        for signal in added:
+            add_stop_signal(session=session, signal=StopSignal(signal))
+        refused.stamped = len(added)
+        raise
     return session
 
 

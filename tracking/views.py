@@ -173,8 +173,12 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             update_session(session=session, daily_cap=form.daily_cap, **form.service_kwargs())
-        except DailyCapReached:
-            form.refuse_daily_cap()  # another tab's save landed on that day first
+        except DailyCapReached as refused:
+            # The day it was moved to is full; a stop signal it added is kept all the same.
+            form.refuse_daily_cap(recorded=bool(refused.stamped))
+            closed = refused_but_closed(request, form, refused)
+            if closed is not None:
+                return closed
             context = {"form": form, "session": session, "title": "Edit session"}
             return render(request, "tracking/session_form.html", context, status=400)
         except StaleEdit:
