@@ -193,9 +193,13 @@ def today_count(member):
 
 
 def edit_post(session, when):
+    """The edit form for ``session`` moved to ``when``, typed in the person's own time
+    zone (as the page shows it), whatever zone this thread has active."""
     data = session_post(client_token=None)
     data.update(
-        performed_at=timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+        performed_at=timezone.localtime(when, session.user.profile.tzinfo).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
         version=str(session.version),
     )
     return data
