@@ -179,13 +179,19 @@ def _lock_profile(user) -> zoneinfo.ZoneInfo:
     """Lock the person's profile row until the transaction ends (every capped save, edit
     and undo takes it first, so they count one after another); its time zone, as
     committed (UTC for one Python does not know, as ``Profile.tzinfo``)."""
-    time_zone = (
+    time_zone, _ = _locked_row(user)
+    return Profile(time_zone=time_zone).tzinfo
+
+
+def _locked_row(user) -> tuple[str, str]:
+    """The person's time zone and phase as committed, their profile row locked until the
+    transaction ends."""
+    return (
         Profile.objects.select_for_update()
         .filter(user_id=user.pk)
-        .values_list("time_zone", flat=True)
+        .values_list("time_zone", "phase")
         .get()
     )
-    return Profile(time_zone=time_zone).tzinfo
 
 
 def _sessions_on_day(
@@ -273,12 +279,7 @@ def _flare_cap(user) -> int | None:
 def _phase_locked(user) -> str:
     """The person's phase as committed, their profile row locked until the transaction
     ends (as every capped save locks it first)."""
-    return (
-        Profile.objects.select_for_update()
-        .filter(user_id=user.pk)
-        .values_list("phase", flat=True)
-        .get()
-    )
+    return _locked_row(user)[1]
 
 
 def _in_one_statement(session: Session, reported_on) -> bool:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.services import profile_for
 from lib.page_cache import digits, page_cache
 from stretches.gate import exercise_gate
+from stretches.progression import MAX_ACUTE_SESSIONS_PER_DAY
 from tracking.forms import BackdatedSessionForm, EditSessionForm
 from tracking.models import Session
 from tracking.plan import catalogue_rules, catalogue_version, log_limits, prescribed_hold
@@ -234,7 +235,7 @@ def session_undo(request: HttpRequest) -> HttpResponse:
     cap = limits.get("daily_cap")
     full_day = (
         f"The session was not restored: during an acute flare the plan allows at most "
-        f"{cap} sessions a day, and that day already has them."
+        f"{cap or MAX_ACUTE_SESSIONS_PER_DAY} sessions a day, and that day already has them."
     )
     if cap is not None:
         # The acute flare's cap holds for a restored session too: since the delete, another
