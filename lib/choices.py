@@ -83,9 +83,10 @@ class _FieldsCopiedOnUse(dict):
     copies: ``[]``, ``get``, ``items``, ``values``, and ``dict.update``/``dict(...)``
     (through ``keys`` and ``[]``); ``fields.copy()`` is refused."""
 
-    def __init__(self, declared):
+    def __init__(self, declared, shared: frozenset[str] = frozenset()):
         super().__init__(declared)
-        self._own: set[str] = set()
+        # The shared ones are handed out as the class's own objects (never copied).
+        self._own: set[str] = set(shared)
 
     def __iter__(self):
         # Defined (as dict's own) so that CPython's dict.update, dict(...) and {**...}
@@ -135,18 +136,37 @@ class _FieldsCopiedOnUse(dict):
 
 class _DeclaredFields(dict):
     """A form class's ``base_fields``: Django's ``copy.deepcopy(base_fields)`` in
-    ``BaseForm.__init__`` gets fields copied on use."""
+    ``BaseForm.__init__`` gets fields copied on use (but the ``shared`` ones)."""
+
+    def __init__(self, declared, shared: frozenset[str] = frozenset()):
+        super().__init__(declared)
+        unknown = shared - set(declared)
+        if unknown:
+            raise TypeError(f"shared_fields names no field of the form: {sorted(unknown)}")
+        self.shared = shared
 
     def __deepcopy__(self, memo):
-        return _FieldsCopiedOnUse(self)
+        return _FieldsCopiedOnUse(self, self.shared)
 
 
 class FieldsCopiedOnUse:
     """Form mixin: each field is copied from the class when the form first uses it, not
-    all of them when it is made (see ``_FieldsCopiedOnUse``)."""
+    all of them when it is made (see ``_FieldsCopiedOnUse``).
+
+    ``shared_fields``: fields that no form of this very class ever changes (its
+    ``__init__``, its views, Django's cleaning and rendering only read them): each form
+    is handed the class's own object, not a copy (a bound log form cleans every field,
+    and copying them was half of its cost). Declared per class and never inherited: a
+    subclass that changes one of them (the edit form sets the stop signals' choices)
+    gets copies unless it declares its own list. tests/test_choices.py proves that the
+    log's forms, cleaned and rendered with any input, leave the shared fields as they
+    were."""
+
+    shared_fields: frozenset[str] = frozenset()
 
     def __init__(self, *args, **kwargs):
         cls = type(self)
         if not isinstance(cls.__dict__.get("base_fields"), _DeclaredFields):
-            cls.base_fields = _DeclaredFields(cls.base_fields)
+            shared = frozenset(cls.__dict__.get("shared_fields", ()))
+            cls.base_fields = _DeclaredFields(cls.base_fields, shared)
         super().__init__(*args, **kwargs)

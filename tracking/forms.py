@@ -62,6 +62,14 @@ def performed_at_field(help_text: str = "") -> forms.DateTimeField:
 class SessionForm(FieldsCopiedOnUse, forms.Form):
     """A session as the user reports it; clean() turns it into service arguments."""
 
+    # Handed to each log form as they are (lib.choices): nothing here or in a view changes
+    # them on a form of this class. Not the stretch (its choices are each plan's). The
+    # subclasses copy every field (the edit form sets the stop signals' choices).
+    shared_fields = frozenset(
+        {"sides", "reps_per_side", "hold_seconds", "pain_before", "pain_after",
+         "stop_signals", "lasting_pain", "note", "client_token"}
+    )  # fmt: skip
+
     # Drawn by tracking/_pain_field.html; strings, so the template need not localise them.
     pain_scale = tuple(str(n) for n in range(PAIN_MIN, PAIN_MAX + 1))
 
