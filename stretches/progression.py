@@ -163,6 +163,38 @@ class DayFacts(NamedTuple):
     before_max: int
 
 
+class DaysByDate(NamedTuple):
+    """The days as ``prescription_for`` reads them: by date, from ``start`` to ``today``,
+    and the dates with a lying session among them. For a caller that keeps the days
+    before today (tracking.plan, once per history version) and adds today's on every plan
+    (``with_today``): a year of days is then not sorted by date again on every log."""
+
+    start: date
+    today: date
+    by_day: Mapping[date, DayFacts]
+    lying_days: frozenset[date]
+
+    @classmethod
+    def of(cls, days: Iterable[DayFacts], *, start: date, today: date) -> DaysByDate:
+        """As ``prescription_for`` reads a list (of a day given twice, the last)."""
+        by_day = {d.day: d for d in days if start <= d.day <= today}
+        lying = frozenset(d for d, f in by_day.items() if f.lying_sessions)
+        return cls(start, today, by_day, lying)
+
+    def with_today(self, facts: DayFacts | None) -> DaysByDate:
+        """These days with today's ``facts`` (after them, as in a list: they replace any)."""
+        if facts is None:
+            return self
+        if facts.day != self.today:
+            raise ValueError(f"{facts.day} is not {self.today}")
+        lying = self.lying_days
+        if facts.lying_sessions:
+            lying = lying | {facts.day}
+        elif facts.day in lying:
+            lying = lying - {facts.day}
+        return self._replace(by_day={**self.by_day, facts.day: facts}, lying_days=lying)
+
+
 class SetbackKind(StrEnum):
     STOP_SIGNAL = "stop_signal"
     PAIN_RISE = "pain_rise"
@@ -586,7 +618,7 @@ def prescription_for(
     start: date,
     today: date,
     phase: Phase,
-    days: Iterable[DayFacts],
+    days: Iterable[DayFacts] | DaysByDate,
     setbacks: Iterable[Setback],
     rules: Mapping[str, ExerciseRule] | None = None,
     desk_work: bool = False,
@@ -595,14 +627,21 @@ def prescription_for(
 ) -> Prescription:
     """Today's plan for one user.
 
-    ``days`` holds one summary per local day with sessions since ``start``; ``setbacks``
+    ``days`` holds one summary per local day with sessions since ``start`` (a list, or a
+    ``DaysByDate`` of the same days: one made for this start and today is read as it is);
+    ``setbacks``
     every setback stamped since ``start``. ``worsening`` is the pain comparison's "getting
     worse": it freezes step-ups.
     """
     rules = {**DEFAULT_RULES, **(rules or {})}
-    by_day = {d.day: d for d in days if start <= d.day <= today}
+    if not isinstance(days, DaysByDate) or (days.start, days.today) != (start, today):
+        days = DaysByDate.of(
+            days.by_day.values() if isinstance(days, DaysByDate) else days,
+            start=start,
+            today=today,
+        )
+    by_day, lying_days = days.by_day, days.lying_days
     setbacks = [s for s in setbacks if start <= s.day <= today]
-    lying_days = {d for d, f in by_day.items() if f.lying_sessions}
     day_index = max(0, (today - start).days)
     history = stage_history(
         start=start, today=today, lying_days=lying_days, setbacks=setbacks, worsening=worsening

@@ -29,6 +29,7 @@ from stretches.progression import (
     MAX_ACUTE_SESSIONS_PER_DAY,
     STANDING_HUG_EVERY_HOURS,
     DayFacts,
+    DaysByDate,
     Frequency,
     Phase,
     PlanItem,
@@ -465,7 +466,7 @@ class PastDays(NamedTuple):
     day, catalogue and settings: the key of ``_past_entry``), and never changed after:
     shared by every plan this process makes under that key."""
 
-    days: tuple[DayFacts, ...]
+    days: DaysByDate  # as prescription_for reads them (today's added to a copy)
     stats: dict[date, DayStats]  # by day, as compare() reads them (copied, never changed)
     per_exercise_day: dict[tuple[str, date], int]
     last: Session | None
@@ -492,9 +493,13 @@ def _past_days(
         profile, name, lambda: _days_before_today(profile, by_id, today), **key
     )
     kept = PastDays(
-        days=tuple(
-            DayFacts(day, n, lying, before, top)  # day, sessions, lying, before total, max
-            for day, (n, lying, before, _, top, _) in per_day.items()
+        days=DaysByDate.of(
+            (
+                DayFacts(day, n, lying, before, top)  # day, sessions, lying, before total, max
+                for day, (n, lying, before, _, top, _) in per_day.items()
+            ),
+            start=profile.programme_start,
+            today=today,
         ),
         stats={
             day: DayStats(day, n, before, after, top, worst)
@@ -636,9 +641,9 @@ def _compute_plan(
         todays.raw if today >= start else (), todays.exercises, today
     )
     # The days before today are all before it: today's sums are added, never merged.
-    days, stats = list(past.days), dict(past.stats)
+    days, stats = past.days, dict(past.stats)
     for day, (n, lying, before, after, top, worst) in today_sums.items():
-        days.append(DayFacts(day, n, lying, before, top))
+        days = days.with_today(DayFacts(day, n, lying, before, top))
         stats[day] = DayStats(day, n, before, after, top, worst)
     per_exercise_day = past.per_exercise_day
 

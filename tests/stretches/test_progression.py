@@ -3,6 +3,7 @@ gaps step it down, caps hold whatever happens."""
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -373,3 +374,47 @@ def test_the_unlock_reads_the_last_weeks_as_walking_every_day_would(
     event(f"unlocked days: {expected.unlocked_days}")
     assert progression._unlock(**arguments, phase=phase) == expected
     assert progression._unlock(**arguments, phase=phase) == expected  # remembered
+
+
+@given(
+    facts,
+    setbacks,
+    st.integers(0, 70),
+    st.sampled_from(list(Phase)),
+    st.booleans(),
+    st.booleans(),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.integers(0, 10),
+)
+@settings(max_examples=examples(300), deadline=None)
+def test_the_days_kept_by_date_give_the_plan_the_list_gives(
+    days, backs, today, phase, desk, worsening, lying_today, pain_today
+):
+    """tracking.plan keeps the days before today by date (``DaysByDate``, once per history
+    version) and adds today's on every plan: the same plan as the list of days, whatever
+    the days, setbacks, phase and today's sessions (none, lying or not); a ``DaysByDate``
+    made for another start or day is read as its days."""
+    now = day(today)
+    before = [f for f in days if f.day < now]
+    listed = list(before)
+    kept = progression.DaysByDate.of(before, start=START, today=now)
+    if lying_today is not None:
+        facts = DayFacts(now, max(lying_today, 1), lying_today, pain_today, pain_today)
+        listed.append(facts)
+        kept = kept.with_today(facts)
+    common = {"phase": phase, "desk_work": desk, "worsening": worsening, "sciatica_side": "left"}
+    expected = plan(today, listed, backs, **common)
+    assert plan(today, kept, backs, **common) == expected
+    made_elsewhere = progression.DaysByDate.of(listed, start=START - timedelta(days=3), today=now)
+    assert plan(today, made_elsewhere, backs, **common) == expected
+
+
+def test_todays_facts_replace_a_lying_day_that_is_no_more():
+    now = day(20)
+    kept = progression.DaysByDate.of([DayFacts(now, 1, 1, 2, 2)], start=START, today=now)
+    assert now in kept.lying_days
+    plain = kept.with_today(DayFacts(now, 1, 0, 2, 2))
+    assert now not in plain.lying_days and plain.by_day[now].lying_sessions == 0
+    assert now in kept.lying_days  # the kept days are never changed
+    with pytest.raises(ValueError):
+        kept.with_today(DayFacts(now - timedelta(days=1), 1, 1, 2, 2))

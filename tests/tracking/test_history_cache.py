@@ -305,7 +305,7 @@ def test_the_days_before_today_are_read_once_per_process_and_never_changed(user,
             assert plan.main.done_this_week == 2 + expected
         assert not [key for _, keys in reads for key in _keys(keys) if "plan-past" in key]
         (kept,) = tracking.plan._PAST_KEPT.values()
-        assert [day.day for day in kept.days] == [(NOW - timedelta(days=1)).date()]
+        assert list(kept.days.by_day) == [(NOW - timedelta(days=1)).date()]
         assert NOW.date() not in {day for _, day in kept.per_exercise_day}
 
 
