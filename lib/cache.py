@@ -417,33 +417,17 @@ def _write_later(key: str, value, timeout: int) -> None:
 
 
 def _write_pending_then_get(keys: list[str]) -> dict:
-    """The pending writes (``_keep``), the retirements asked for with this read
-    (``retire_with_next_read``), then ``get_many(keys)``: one round trip with
+    """The pending writes (``_keep``), then ``get_many(keys)``: one round trip with
     lib.redis_cache."""
     memo = request_memo()
     pending = memo.pop(_PENDING, []) if memo is not None else []
-    retiring = memo.pop(_RETIRING, []) if memo is not None else []
-    if (pending or retiring) and hasattr(cache, "set_many_then_get_many"):
-        made = {}
-        entries = list(pending)
-        for kind, ident in retiring:
-            # As _new_generation: the new generation, and the value kept under the old
-            # one dropped (a timeout of 0 deletes). After the pending writes: a copy of
-            # this very entry that the request read and left to write dies with them.
-            generation_key, value_key = _keys(kind, ident)
-            made[kind, ident] = secrets.token_hex(8)
-            entries += [(generation_key, made[kind, ident], None), (value_key, None, 0)]
-        found = cache.set_many_then_get_many(entries, keys)
-        # Only once the round trip answered: else the write retires on its own.
-        memo.setdefault(_RETIRED, {}).update(made)
-        return found
+    if pending and hasattr(cache, "set_many_then_get_many"):
+        return cache.set_many_then_get_many(pending, keys)
     for key, pickled, timeout in pending:
         try:
             cache.set(key, pickled.value(), timeout)
         except Exception:
             logger.exception("could not cache %s", key)
-    for kind, ident in retiring:
-        memo.setdefault(_RETIRED, {})[kind, ident] = _new_generation(kind, ident)
     return cache.get_many(keys) if keys else {}
 
 
@@ -559,45 +543,10 @@ def retire_before_write(kind: str, ident) -> str | None:
     """``retire``'s first half, for a write made in one statement outside a transaction
     (it commits as it runs): called just before it, so that if the cache cannot be
     reached nothing is written. Returns the generation it made, for the second half,
-    after the statement (``now=False``, ``retired_with``).
-
-    Made already when the request asked for it with a read before
-    (``retire_with_next_read``) and that read answered: that generation, no round trip."""
+    after the statement (``now=False``, ``retired_with``)."""
     if not settings.CACHE_IS_SHARED:
         return None
-    memo = request_memo()
-    if memo is not None:
-        # Asked for but not sent yet (no read came in between): sent now, in its own trip.
-        retiring = memo.get(_RETIRING)
-        if retiring and (kind, ident) in retiring:
-            retiring.remove((kind, ident))
-        early = memo.get(_RETIRED, {}).pop((kind, ident), None)
-        if early is not None:
-            return early
     return _new_generation(kind, ident)
-
-
-_RETIRING = "retirements-with-next-read"
-_RETIRED = "retired-before-write"
-
-
-def retire_with_next_read(kind: str, ident) -> None:
-    """``retire_before_write``'s retirement, sent with this request's next read of the
-    shared cache (``prefetch``: the gate's, on a log POST) instead of in a round trip of
-    its own just before the write, which then finds it made (one round trip fewer).
-
-    As safe a few milliseconds earlier: a worker that reads the row in between finds no
-    entry, reads the database (the row before the write, current then) and keeps it under
-    the new generation, which the write's step after the commit replaces (keeping the
-    committed row only if nothing else retired it meanwhile). The window in which such a
-    copy could be served after the commit is the same: the step still runs at the commit.
-    Unused if the request writes nothing (a refused form): the next request reads the row
-    from the database once."""
-    if not settings.CACHE_IS_SHARED:
-        return
-    memo = request_memo()
-    if memo is not None and (kind, ident) not in memo.get(_RETIRING, []):
-        memo.setdefault(_RETIRING, []).append((kind, ident))
 
 
 def retire_quietly(kind: str, ident) -> None:

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import StartDateForm
 from accounts.services import profile_for
-from lib.cache import cached_for_user, retire_with_next_read
+from lib.cache import cached_for_user
 from lib.page_cache import one_of, page_cache
 from stretches.gate import GATE_MESSAGES, exercise_gate
 from stretches.models import StopSignal
@@ -246,16 +246,8 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(request, TODAY, context)
 
 
-def _log_reads(request: HttpRequest) -> list[str]:
-    """What a log POST adds to the gate's round trip: the plan's keys, and the retirement
-    of the cached profile row that a save makes first (lib.cache.retire_with_next_read)."""
-    if request.method == "POST" and request.user.profile.programme_start is not None:
-        retire_with_next_read("profile", request.user.pk)
-    return log_prefetch(request)
-
-
 # The plan in the gate's round trip.
-@exercise_gate(also=_log_reads)
+@exercise_gate(also=log_prefetch)
 @require_POST
 def log(request: HttpRequest) -> HttpResponse:
     profile = profile_for(request.user)
