@@ -129,10 +129,14 @@ def user_key(
     extra: tuple[Hashable, ...] = (),
     history: bool = False,
     today: date | None = None,
+    data_version: int | None = None,
 ) -> str:
     """The cache key of ``cached_for_user`` (same arguments), for a caller that reads and
-    writes the entry itself."""
-    version = f"h{profile.history_version}" if history else profile.data_version
+    writes the entry itself. ``data_version``: another than the profile's (the one a
+    write about to be made will move it to)."""
+    if data_version is None:
+        data_version = profile.data_version
+    version = f"h{profile.history_version}" if history else data_version
     day = profile.local_today() if today is None else today
     # The deployed code and templates too: nothing an older deploy made is used by a newer.
     parts = (name, fingerprint(), profile.user_id, version, day)
@@ -155,6 +159,12 @@ def data_changed(user, *, today_only: bool = False) -> None:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     versions_moved(user, row)
+
+
+def keeps_committed_rows() -> bool:
+    """Whether a write's committed profile row is kept for the next request (and what
+    ``ride_with_kept_row`` adds is written with it)."""
+    return _whole_row()
 
 
 def _whole_row() -> bool:
@@ -514,6 +524,8 @@ def retire(
     if not settings.CACHE_IS_SHARED:
         return
     before = retired_with if retired_with is not None else _new_generation(kind, ident)
+    # What rides with the kept row (``ride_with_kept_row``), asked now, with the row.
+    also = _riders(kind, ident, then_keep)
 
     def after_commit() -> None:
         if then_keep is None or before is None or not hasattr(cache, "replace_generation"):
@@ -529,6 +541,7 @@ def retire(
                 generation,
                 Pickled.of((generation, then_keep)),
                 timeout,
+                also=also,
             )
         except Exception:
             # The script refused (say, an account without scripting) or the round trip
@@ -537,6 +550,37 @@ def retire(
             _new_generation(kind, ident, quiet=True)
 
     transaction.on_commit(after_commit)
+
+
+_RIDERS = "writes-with-the-kept-row"
+
+
+def ride_with_kept_row(kind: str, ident, rider: Callable[[object], tuple | None]) -> None:
+    """For the write this request is about to make: when the row it commits is kept
+    (``retire(then_keep=row)``, in the round trip at the commit), ``rider(row)`` is asked
+    for one more entry to write in that same round trip, ``(key, Pickled, timeout)``, or
+    None. For a value that is right only if the write went as its maker expected, which
+    the committed row shows (the log POST's fresh plan, made before its statement: no
+    round trip of its own at the request's end). Asked once; ``drop_rider`` after the
+    write in any case."""
+    memo = request_memo()
+    if memo is not None and settings.CACHE_IS_SHARED:
+        memo.setdefault(_RIDERS, {})[kind, ident] = rider
+
+
+def drop_rider(kind: str, ident) -> None:
+    memo = request_memo()
+    if memo is not None:
+        memo.get(_RIDERS, {}).pop((kind, ident), None)
+
+
+def _riders(kind: str, ident, committed) -> tuple:
+    memo = request_memo()
+    rider = memo.get(_RIDERS, {}).pop((kind, ident), None) if memo is not None else None
+    if rider is None or committed is None:
+        return ()
+    entry = rider(committed)
+    return () if entry is None else (entry,)
 
 
 def retire_before_write(kind: str, ident) -> str | None:

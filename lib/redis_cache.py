@@ -6,10 +6,14 @@ itself on a signed-in request (bench/README.md has the figures). A ``redis.Redis
 connection pool is safe to share between threads, so one per pool is kept.
 """
 
+import logging
 import pickle
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import NoScriptError
+
+logger = logging.getLogger(__name__)
 
 
 class Pickled(bytes):
@@ -96,12 +100,25 @@ class RedisCache(DjangoRedisCache):
     """
 
     def replace_generation(
-        self, generation_key, value_key, expected, generation, value, timeout, version=None
+        self,
+        generation_key,
+        value_key,
+        expected,
+        generation,
+        value,
+        timeout,
+        version=None,
+        *,
+        also=(),
     ) -> bool:
         """``set(generation_key, generation, timeout=None)``, and ``set(value_key, value,
         timeout)`` only while ``generation_key`` still held ``expected`` (else
         ``delete(value_key)``), atomically: one Lua script, one round trip. True when the
-        value was written. A ``Pickled`` value is written as it is."""
+        value was written. A ``Pickled`` value is written as it is.
+
+        ``also``: more ``(key, value, timeout)`` entries set in the same round trip
+        (after the script, each on its own: one that fails is logged, and the script's
+        answer stands)."""
         generation_key = self.make_and_validate_key(generation_key, version=version)
         value_key = self.make_and_validate_key(value_key, version=version)
         client = self._cache.get_client(generation_key, write=True)
@@ -113,8 +130,23 @@ class RedisCache(DjangoRedisCache):
         serializer = self._cache._serializer
         data = value if isinstance(value, Pickled) else serializer.dumps(value)
         seconds = self.get_backend_timeout(timeout)
-        written = script(
-            keys=[generation_key, value_key],
-            args=[serializer.dumps(expected), serializer.dumps(generation), data, seconds],
-        )
+        keys = [generation_key, value_key]
+        args = [serializer.dumps(expected), serializer.dumps(generation), data, seconds]
+        if not also:
+            return bool(script(keys=keys, args=args))
+        pipe = client.pipeline(transaction=False)
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+        for key, entry, entry_timeout in also:
+            made = self.make_and_validate_key(key, version=version)
+            entry = entry if isinstance(entry, Pickled) else serializer.dumps(entry)
+            pipe.set(made, entry, ex=self.get_backend_timeout(entry_timeout))
+        written, *rest = pipe.execute(raise_on_error=False)
+        for key, answer in zip((key for key, _, _ in also), rest, strict=True):
+            if isinstance(answer, Exception):
+                logger.error("could not cache %s: %s", key, answer)
+        if isinstance(written, NoScriptError):
+            # Not loaded (a restarted Redis): the script on its own, which loads it.
+            return bool(script(keys=keys, args=args))
+        if isinstance(written, Exception):
+            raise written
         return bool(written)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
+import pickle
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,13 +18,15 @@ from django.db.models.functions import Greatest, TruncDate
 
 from accounts.models import Profile
 from lib.cache import (
+    CACHE_SECONDS,
     cached_for_user,
     cached_shared,
     prefetch,
     prefetched,
     user_key,
 )
-from lib.page_cache import memoised
+from lib.page_cache import memoised, unmarked
+from lib.redis_cache import Pickled
 from stretches.models import Exercise, StopSignal
 from stretches.progression import (
     LYING_KNEE_TO_CHEST,
@@ -276,6 +280,42 @@ class TodayPlan:
         )  # fmt: skip
         return (_unpickled_plan, state)
 
+    def with_session_id(self, index: int, pk: int) -> TodayPlan:
+        """This plan with the id of today's session at ``index`` (``PROVISIONAL_ID``, a
+        plan made before the session was stored) set to ``pk``."""
+        rows = self.todays_sessions
+        micros, provisional, exercise, before, after = rows.raw[index]
+        if provisional != PROVISIONAL_ID:
+            raise ValueError(f"today's session {index} already has an id: {provisional}")
+        raw = (*rows.raw[:index], (micros, pk, exercise, before, after), *rows.raw[index + 1 :])
+        if any(0 <= i < len(raw) and raw[i][0] == micros for i in (index - 1, index + 1)):
+            raw = tuple(sorted(raw, reverse=True))  # the same instant: the ids order them
+        stored = TodayRows(raw, rows.exercises)
+        last = self.last_session
+        if last is rows[0]:
+            last = stored[0]
+        return dataclasses.replace(self, todays_sessions=stored, last_session=last)
+
+
+# The id of the session in a plan made before it was stored (no stored row has it).
+PROVISIONAL_ID = 0
+
+
+class _PlanWithId:
+    """A plan pickled before its new session had an id, and that id: unpickled, the plan
+    with it (``with_session_id``). Pickling the plan is most of the work; this is done
+    after the write, in microseconds."""
+
+    def __init__(self, pickled: bytes, index: int, pk: int):
+        self.pickled, self.index, self.pk = pickled, index, pk
+
+    def __reduce__(self):
+        return (_plan_with_id, (self.pickled, self.index, self.pk))
+
+
+def _plan_with_id(pickled: bytes, index: int, pk: int) -> TodayPlan:
+    return pickle.loads(pickled).with_session_id(index, pk)
+
 
 def _unpickled_plan(prescription, items, today, raw, exercises, last, newest, last_day):
     """``TodayPlan.__reduce__``'s state back into a plan (times in UTC, as read)."""
@@ -363,14 +403,18 @@ def _plan_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, d
     # Every setting the plan reads, in its key: a plan made by a request that loaded the
     # profile before a setting changed in another tab (the acute phase, its daily cap) is
     # only ever served to requests that loaded the same settings.
-    settings = (
+    return "plan-v7", {"extra": (fingerprint, *_settings(profile)), "today": today}
+
+
+def _settings(profile: Profile) -> tuple:
+    """Every setting of the profile the plan reads."""
+    return (
         profile.phase,
         profile.time_zone,
         profile.programme_start,
         profile.desk_work,
         profile.sciatica_side,
     )
-    return "plan-v7", {"extra": (fingerprint, *settings), "today": today}
 
 
 def _past_entry(profile: Profile, fingerprint: str, today: date) -> tuple[str, dict]:
@@ -404,8 +448,73 @@ def build_plan(
     )
 
 
+class PlanAfterSave:
+    """Today's plan as it will be once one session is stored, made before the write: the
+    log POST answers with it, and writes it to the shared cache for the next request in
+    the round trip that keeps the committed profile row (``lib.cache.ride_with_kept_row``)
+    instead of in one of its own at the end of the request.
+
+    Right only if the session is stored alone: the row its write commits has the data
+    version one up, the history version and every setting the plan reads as they were,
+    and the same local day. ``rider`` checks exactly that on the committed row; otherwise
+    nothing is written and the caller builds the plan as before (``confirmed`` stays
+    False). The plan holds the session with ``PROVISIONAL_ID`` until ``stored`` gives it
+    its id (``tracking.services.log_session(on_stored=...)``)."""
+
+    def __init__(self, profile: Profile, plan: TodayPlan, index: int, key: str):
+        self.plan, self.index, self.key = plan, index, key
+        self.pickled = pickle.dumps(plan, pickle.HIGHEST_PROTOCOL)  # now, before the write
+        self.expected = (profile.data_version + 1, profile.history_version, *_settings(profile))
+        self.today = plan.today
+        self.session_id: int | None = None
+        self.confirmed = False
+
+    @classmethod
+    def make(
+        cls, profile: Profile, before: TodayPlan, *, performed_at, exercise: Exercise,
+        pain_before: int, pain_after: int,
+    ) -> PlanAfterSave | None:  # fmt: skip
+        """From the plan of the data version now; None when the session would not be one
+        of that plan's today (another day, a plan of another day)."""
+        catalogue = catalogue_rules()
+        today = profile.local_today()
+        fingerprint = _rules_fingerprint(catalogue)
+        provisional = TodaySession(PROVISIONAL_ID, performed_at, exercise, pain_before, pain_after)
+        todays = _todays_with((before, provisional), profile, catalogue, today)
+        if todays is None:
+            return None
+        index = next(i for i, row in enumerate(todays.raw) if row[1] == PROVISIONAL_ID)
+        name, key = _plan_entry(profile, fingerprint, today)
+        with unmarked():  # kept for many requests, as cached_for_user makes it
+            plan = _compute_plan(profile, catalogue, today, fingerprint, todays=todays)
+        full_key = user_key(profile, name, data_version=profile.data_version + 1, **key)
+        return cls(profile, plan, index, full_key)
+
+    def stored(self, session) -> None:
+        self.session_id = session.pk
+
+    def rider(self, committed: Profile) -> tuple | None:
+        """The plan's cache entry, if ``committed`` (the profile row the write commits)
+        shows the session was stored alone; else None."""
+        seen = (committed.data_version, committed.history_version, *_settings(committed))
+        if self.session_id is None or seen != self.expected:
+            return None
+        if committed.local_today() != self.today:
+            return None  # midnight passed: the plan is of the day before
+        self.confirmed = True
+        value = Pickled.of(_PlanWithId(self.pickled, self.index, self.session_id))
+        return self.key, value, CACHE_SECONDS
+
+    def fresh(self) -> TodayPlan:
+        """The plan, with the stored session's id (once ``confirmed``)."""
+        return self.plan.with_session_id(self.index, self.session_id)
+
+
 def _todays_with(
-    logged: tuple[TodayPlan, Session], profile: Profile, catalogue: dict[str, Exercise], today
+    logged: tuple[TodayPlan, Session | TodaySession],
+    profile: Profile,
+    catalogue: dict[str, Exercise],
+    today,
 ) -> TodayRows | None:
     """Today's sessions after ``session`` was saved, from the plan made just before it, in
     the order the query gives (newest first); None when that plan is not of this day or
@@ -413,8 +522,9 @@ def _todays_with(
     before, session = logged
     if before.today != today or session.performed_at.astimezone(profile.tzinfo).date() != today:
         return None
+    exercise_id = session.exercise.pk if isinstance(session, TodaySession) else session.exercise_id
     exercise = next(
-        (exercise for exercise in catalogue.values() if exercise.pk == session.exercise_id), None
+        (exercise for exercise in catalogue.values() if exercise.pk == exercise_id), None
     )
     if exercise is None:
         return None

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import (
@@ -119,6 +120,7 @@ def log_session(
     note: str = "",
     client_token: uuid.UUID,
     daily_cap: int | None = None,
+    on_stored: Callable[[Session], None] | None = None,
 ) -> tuple[Session, bool]:
     """Store one session, once per client token, and stamp its safety events.
 
@@ -126,6 +128,9 @@ def log_session(
     (``stretches.safety``): a stop signal pauses the programme, a rise is a setback.
     Returns the session and whether it was new. A resubmitted form (double tap, a
     retry on a flaky connection) finds the first one and changes nothing.
+
+    ``on_stored(session)``: called once the new session has its id, before the versions
+    its write moved are read back (lib.cache: what rides with the kept profile row).
 
     ``daily_cap``: the sessions a day the caller's form allowed (the acute flare's, SPEC
     1.3). The day's sessions are then counted again after locking the person's profile
@@ -151,7 +156,7 @@ def log_session(
     reported_on = user.profile.local_today()
     if daily_cap is None:
         try:
-            return _store(session, reported_on, uncapped=True)
+            return _store(session, reported_on, uncapped=True, on_stored=on_stored)
         except _FlareChosenMeanwhile:
             # The flare was chosen in another tab after this request read the profile:
             # its cap holds for this save too (SPEC 1.3: no setting may break it).
@@ -171,7 +176,7 @@ def log_session(
             error.stamped = _stamp_refused(session, reported_on)
             refused = error
         else:
-            return _store(session, reported_on)
+            return _store(session, reported_on, on_stored=on_stored)
     raise refused  # after the commit: the stamps are kept
 
 
@@ -228,7 +233,9 @@ def _refuse_over_cap(
         raise DailyCapReached(f"the day already has {daily_cap} sessions")
 
 
-def _store(session: Session, reported_on, *, uncapped: bool = False) -> tuple[Session, bool]:
+def _store(
+    session: Session, reported_on, *, uncapped: bool = False, on_stored=None
+) -> tuple[Session, bool]:
     """``log_session``'s write: the session, its safety stamps and the version bump.
 
     ``uncapped``: the caller read no daily cap (the profile was not in the acute flare
@@ -242,12 +249,16 @@ def _store(session: Session, reported_on, *, uncapped: bool = False) -> tuple[Se
     # no savepoint of its own (two round trips fewer on every log).
     try:
         if _in_one_statement(session, reported_on):
-            _store_in_one_statement(session, today_only=_on_local_today(user, performed_at))
+            _store_in_one_statement(
+                session, today_only=_on_local_today(user, performed_at), on_stored=on_stored
+            )
         else:
             with transaction.atomic():
                 if uncapped and _phase_locked(user) == Phase.ACUTE.value:
                     raise _FlareChosenMeanwhile
                 session.save(force_insert=True)
+                if on_stored is not None:
+                    on_stored(session)
                 stamped = stamp_session(
                     user=user,
                     session=_safety(session),
@@ -332,7 +343,7 @@ def _guard_sql() -> str:
     return f"SELECT 1 FROM {table} WHERE user_id = %s AND phase <> %s FOR NO KEY UPDATE"
 
 
-def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
+def _store_in_one_statement(session: Session, *, today_only: bool, on_stored=None) -> None:
     """Insert ``session`` and move the user's versions on in one statement (a
     data-modifying WITH: both happen, or, on any error, neither), as ``data_changed``
     would in a transaction. The cached profile is retired before it (if the cache
@@ -373,6 +384,8 @@ def _store_in_one_statement(session: Session, *, today_only: bool) -> None:
     session.pk = row[0]
     session._state.adding = False
     session._state.db = connection.alias
+    if on_stored is not None:
+        on_stored(session)
     versions_moved(session.user, None if row[1] is None else row[1:], retired_with=retired_with)
 
 

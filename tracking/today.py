@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import StartDateForm
 from accounts.services import profile_for
-from lib.cache import cached_for_user
+from lib.cache import cached_for_user, drop_rider, keeps_committed_rows, ride_with_kept_row
 from lib.page_cache import one_of, page_cache
 from stretches.gate import GATE_MESSAGES, exercise_gate
 from stretches.models import StopSignal
@@ -27,6 +27,7 @@ from tracking.forms import CheckinForm, SessionForm
 from tracking.models import Session, WeeklyCheckin
 from tracking.peg_data import weekly_questions_due
 from tracking.plan import (
+    PlanAfterSave,
     TodayPlan,
     build_plan,
     catalogue_version,
@@ -257,21 +258,39 @@ def log(request: HttpRequest) -> HttpResponse:
     plan = build_plan(profile)
     version = profile.data_version  # the plan's
     form = _form(request, plan, data=request.POST)
-    saved = None
+    saved = after = None
     if form.is_valid():
+        performed_at = timezone.now()
+        kwargs = form.service_kwargs()
+        if request.htmx and not kwargs["stop_signals"] and keeps_committed_rows():
+            # The plan this save leads to, made now and written with the round trip that
+            # keeps the committed profile row, if the save goes as expected (plan.py).
+            after = PlanAfterSave.make(
+                profile,
+                plan,
+                performed_at=performed_at,
+                exercise=kwargs["exercise"],
+                pain_before=kwargs["pain_before"],
+                pain_after=kwargs["pain_after"],
+            )
+        if after is not None:
+            ride_with_kept_row("profile", request.user.pk, after.rider)
         try:
             saved = log_session(
                 user=request.user,
-                performed_at=timezone.now(),
+                performed_at=performed_at,
                 hold_seconds_target=plan.target_for(form.cleaned_data["exercise"]),
                 daily_cap=form.daily_cap,
-                **form.service_kwargs(),
+                on_stored=after.stored if after is not None else None,
+                **kwargs,
             )
         except DailyCapReached as refused:
             form.refuse_daily_cap(recorded=bool(refused.stamped))  # another tab's landed first
             closed = refused_but_closed(request, form, refused)
             if closed is not None:
                 return closed
+        finally:
+            drop_rider("profile", request.user.pk)
     if saved is not None:
         session, created = saved
         if not request.htmx or session.has_stop_signal:
@@ -287,7 +306,12 @@ def log(request: HttpRequest) -> HttpResponse:
         # moved the version on (no other write in between: else data_changed read the row
         # again, and it moved by more), today's sessions are the plan's and this one.
         alone = created and profile.data_version == version + 1
-        fresh = build_plan(profile, after_write=created, logged=(plan, session) if alone else None)
+        if alone and after is not None and after.confirmed:
+            fresh = after.fresh()  # and already written for the next request
+        else:
+            fresh = build_plan(
+                profile, after_write=created, logged=(plan, session) if alone else None
+            )
         response = pain_response(session)
         guided = created and (response["rose"] or response["severe"])
         status = saved_text(session, created=created, guided=guided)

@@ -238,7 +238,7 @@ def test_an_edit_onto_the_day_waits_for_a_log_holding_the_lock(monkeypatch):
     main = threading.get_ident()
     edits, workers = [], []
 
-    def hooked(session, reported_on):
+    def hooked(session, reported_on, **kwargs):
         if threading.get_ident() == main and not workers:
             worker = threading.Thread(
                 target=lambda: in_another_worker(
@@ -254,7 +254,7 @@ def test_an_edit_onto_the_day_waits_for_a_log_holding_the_lock(monkeypatch):
             worker.start()
             time.sleep(0.5)  # the edit now waits on the profile row this log holds
             assert not edits, "the edit did not wait for the log"
-        return real(session, reported_on)
+        return real(session, reported_on, **kwargs)
 
     monkeypatch.setattr(tracking.services, "_store", hooked)
     saved = log_tab.post("/today/log/", session_post(), headers=HX)
