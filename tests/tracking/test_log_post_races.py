@@ -7,6 +7,7 @@ and read its plan, before its own write.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,10 +55,16 @@ def plan_from_the_database(user, monkeypatch):
 
 def before_the_write(monkeypatch, action, after=None):
     """``action`` lands after this POST read its plan, just before its own write
-    (and ``after`` right after that write commits)."""
+    (and ``after`` right after that write commits). Once, and only in this thread: an
+    action that is itself another tab's log POST (in another worker) goes through the
+    same view, and would otherwise start another tab of its own, without end."""
     real = tracking.today.log_session
+    main, fired = threading.get_ident(), []
 
     def wrapped(**kwargs):
+        if fired or threading.get_ident() != main:
+            return real(**kwargs)
+        fired.append(True)
         action()
         result = real(**kwargs)
         if after is not None:
