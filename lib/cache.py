@@ -579,7 +579,12 @@ def _riders(kind: str, ident, committed) -> tuple:
     rider = memo.get(_RIDERS, {}).pop((kind, ident), None) if memo is not None else None
     if rider is None or committed is None:
         return ()
-    entry = rider(committed)
+    try:
+        entry = rider(committed)
+    except Exception:
+        # Only ever one entry fewer: the row's own retirement and keep must still follow.
+        logger.exception("could not make what rides with the kept %s %s", kind, ident)
+        return ()
     return () if entry is None else (entry,)
 
 

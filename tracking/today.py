@@ -1,6 +1,7 @@
 """Today's page: the plan, the guided timer, the log form and the weekly check-in."""
 
 import functools
+import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +38,8 @@ from tracking.plan import (
 from tracking.presentation import count
 from tracking.services import DailyCapReached, add_stop_signal, log_session, save_checkin
 from tracking.templatetags import today_sections
+
+logger = logging.getLogger(__name__)
 
 TODAY = "tracking/today.html"
 # The login session remembers which session the "lasted over 2 hours" question was
@@ -264,15 +267,19 @@ def log(request: HttpRequest) -> HttpResponse:
         kwargs = form.service_kwargs()
         if request.htmx and not kwargs["stop_signals"] and keeps_committed_rows():
             # The plan this save leads to, made now and written with the round trip that
-            # keeps the committed profile row, if the save goes as expected (plan.py).
-            after = PlanAfterSave.make(
-                profile,
-                plan,
-                performed_at=performed_at,
-                exercise=kwargs["exercise"],
-                pain_before=kwargs["pain_before"],
-                pain_after=kwargs["pain_after"],
-            )
+            # keeps the committed profile row, if the save goes as expected (plan.py). Only
+            # a round trip saved: whatever fails here, the save goes on without it.
+            try:
+                after = PlanAfterSave.make(
+                    profile,
+                    plan,
+                    performed_at=performed_at,
+                    exercise=kwargs["exercise"],
+                    pain_before=kwargs["pain_before"],
+                    pain_after=kwargs["pain_after"],
+                )
+            except Exception:
+                logger.exception("could not make the plan after the save before it")
         if after is not None:
             ride_with_kept_row("profile", request.user.pk, after.rider)
         try:

@@ -214,3 +214,41 @@ def test_the_id_given_later_puts_the_session_where_the_database_would(tied):
     assert again.last_session == stored.last_session
     with pytest.raises(ValueError):
         stored.with_session_id(0, 43)  # already has its id
+
+
+def test_a_rider_that_fails_costs_only_its_entry(monkeypatch):
+    """Whatever goes wrong making the plan's entry after the commit, the save stands, the
+    committed row is still retired and kept, and the next plan is the database's."""
+    member = make_user()
+    browser = ready_to_log(member)
+    browser.post("/today/log/", session_post(), headers=HX)
+    riding, _ = writes_after_the_kept_row(monkeypatch)
+
+    def broken(self, committed):
+        raise RuntimeError("the rider broke")
+
+    monkeypatch.setattr(tracking.today.PlanAfterSave, "rider", broken)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    monkeypatch.undo()
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert b"Done today: <span data-done-count>2</span>" in saved.content
+    assert riding == []
+    stored = Profile.objects.get(user=member)
+    kept = cache.get(f"profile:{member.pk}")
+    assert kept is not None and kept[1].data_version == stored.data_version
+    assert cached_plan(member) == plan_from_the_database(member, monkeypatch)
+
+
+def test_a_plan_that_cannot_be_made_before_the_write_does_not_stop_the_save(monkeypatch):
+    member = make_user()
+    browser = ready_to_log(member)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no plan before the write")
+
+    monkeypatch.setattr(tracking.today.PlanAfterSave, "make", broken)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    monkeypatch.undo()
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    assert b"Done today: <span data-done-count>1</span>" in saved.content
+    assert cached_plan(member) == plan_from_the_database(member, monkeypatch)
