@@ -162,15 +162,10 @@ def data_changed(user, *, today_only: bool = False) -> None:
 
 
 def keeps_committed_rows() -> bool:
-    """Whether a write's committed profile row is kept for the next request (and what
-    ``ride_with_kept_row`` adds is written with it)."""
-    return _whole_row()
-
-
-def _whole_row() -> bool:
-    """Whether ``bump_statement`` hands back the whole profile row: only where it is kept
-    (a shared cache), and on PostgreSQL, whose driver gives typed values (SQLite's would
-    give text for dates)."""
+    """Whether ``bump_statement`` hands back the whole profile row, kept for the next
+    request (with what ``ride_with_kept_row`` adds): only where it is kept (a shared
+    cache), and on PostgreSQL, whose driver gives typed values (SQLite's would give text
+    for dates)."""
     return settings.CACHE_IS_SHARED and connection.vendor == "postgresql"
 
 
@@ -189,7 +184,7 @@ def bump_statement(user, *, today_only: bool = False) -> tuple[str, list]:
     zone_decides = today_only and loaded is not None
     if zone_decides:
         params.append(loaded.time_zone)
-    return _bump_sql(connection.vendor, zone_decides, _whole_row()), [*params, user.pk]
+    return _bump_sql(connection.vendor, zone_decides, keeps_committed_rows()), [*params, user.pk]
 
 
 @functools.cache
