@@ -28,7 +28,14 @@ _LOADED = "() => typeof window.axe === 'object' && typeof window.axe.run === 'fu
 
 
 def run(page, options: dict = OPTIONS) -> AxeResults:
-    """axe's results on the page as it is now (injecting axe-core if this document lacks it)."""
+    """axe's results on the page as it is now (injecting axe-core if this document lacks it).
+
+    It waits for the document's load event first: a page judged before its stylesheet is
+    applied shows axe unstyled links (17 px tall, the skip link on screen), which no user
+    sees. A click that opens a new page returns once the navigation commits, not when it
+    has loaded, and a run there failed CI on exactly that.
+    """
+    page.wait_for_load_state("load")
     if not page.evaluate(_LOADED):
         page.evaluate(_SCRIPT)
     return AxeResults(page.evaluate(f"axe.run({json.dumps(options)})"))

@@ -94,6 +94,7 @@ def test_the_sessions_list_passes_axe_with_and_without_an_undo_offer(screen):
     page.goto("/sessions/")
     assert_no_violations(page, "the sessions list")
     page.get_by_role("link", name="Delete").first.click()
+    expect(page.get_by_role("button", name="Delete session")).to_be_visible()
     assert_no_violations(page, "the delete confirmation")
     page.get_by_role("button", name="Delete session").click()
     expect(page.locator("[data-undo]")).to_be_visible()
