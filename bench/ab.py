@@ -99,7 +99,7 @@ def main() -> int:
             result = load.run_wrk(
                 "wrk", post_script if posting else script, server.base, path,
                 cookies=[*(forms[name] if posting else ()), *pool], seconds=args.seconds,
-                connections=8,
+                connections=8, threads=8 if posting else 2,
             )  # fmt: skip
             cpu = load.cpu_used(before, load.cpu_seconds(workers)) * 1000
             if posting:

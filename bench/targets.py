@@ -49,12 +49,17 @@ LOG_SHARE = 0.25
 TAIL_MAX = 4.0
 CONNECTIONS = 8
 
+# wrk runs one connection per thread for the log POST (``-t8 -c8``): each thread is one
+# person (one login session of the pool), who waits for their answer before logging again.
+# A pool of one person's login sessions ("one person's 8 tabs") is that person's tabs.
 LOG_POST = """
 local threads = {}
 local cookies = {}
-local turn = 0
 local body, csrf = "", ""
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("person", #threads)
+end
 function init(args)
   non2xx = 0
   csrf = args[1]
@@ -63,7 +68,7 @@ function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 end
 function request()
-  turn = turn % #cookies + 1
+  local turn = (person - 1) % #cookies + 1
   local token = string.format("%08x-%04x-4%03x-a%03x-%012x", math.random(0, 0xffffffff),
     math.random(0, 0xffff), math.random(0, 0xfff), math.random(0, 0xfff),
     math.random(0, 0xffffffffffff))
@@ -213,11 +218,11 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], log_pool: lis
     }
     figures = Figures()
 
-    def run(name: str, path: str, cookies: list[str], lua: Path = script, extra=()):
+    def run(name: str, path: str, cookies: list[str], lua: Path = script, extra=(), threads=2):
         before = load.cpu_seconds(worker_pids)
         result = load.run_wrk(
             wrk, lua, base, path, cookies=[*extra, *cookies], seconds=seconds,
-            connections=CONNECTIONS,
+            connections=CONNECTIONS, threads=threads,
         )  # fmt: skip
         used = load.cpu_used(before, load.cpu_seconds(worker_pids))
         result.cpu_ms_per_request = used * 1000 / max(result.requests, 1)
@@ -234,7 +239,7 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], log_pool: lis
     def post(name: str, logins: list[str], csrf: str, body: str) -> None:
         before = _user_sessions(database_url, logins)
         before_id = _latest_session_id(database_url)
-        run(name, "/today/log/", logins, post_script, extra=(csrf, body))
+        run(name, "/today/log/", logins, post_script, extra=(csrf, body), threads=CONNECTIONS)
         stored = _user_sessions(database_url, logins) - before
         timed = figures.runs[name][-1].requests
         # wrk counts the answers it read; a few more may be saved as it stops.
