@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from lib.pickling import CompactPickle
 from stretches import progression
 from stretches.screening import (
     EMERGENCY_QUESTION_IDS,
@@ -52,7 +53,7 @@ class ExerciseQuerySet(models.QuerySet):
         return rows
 
 
-class Exercise(models.Model):
+class Exercise(CompactPickle, models.Model):
     """One stretch of the catalogue: the text a user reads and its hold/rep rule."""
 
     slug = models.SlugField(unique=True)
