@@ -29,7 +29,14 @@ from pathlib import Path
 from bench import load
 from bench.run import CSRF_COOKIE, FULL, cookie
 from bench.stack import GUNICORN, PYTHON, ROOT, Gunicorn, Stack, database_url, free_port
-from bench.targets import LOG_POST, _forget_sessions_since, _latest_session_id, log_post_args
+from bench.targets import (
+    CONNECTIONS,
+    LOG_POST,
+    _forget_sessions_since,
+    _latest_session_id,
+    log_post_args,
+    post_threads,
+)
 
 LOGIN = """
 import json
@@ -99,7 +106,7 @@ def main() -> int:
             result = load.run_wrk(
                 "wrk", post_script if posting else script, server.base, path,
                 cookies=[*(forms[name] if posting else ()), *pool], seconds=args.seconds,
-                connections=8, threads=8 if posting else 2,
+                connections=CONNECTIONS, threads=post_threads(pool) if posting else 2,
             )  # fmt: skip
             cpu = load.cpu_used(before, load.cpu_seconds(workers)) * 1000
             if posting:

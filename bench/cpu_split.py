@@ -26,7 +26,14 @@ from bench import load
 from bench.ab import LOGIN
 from bench.run import CSRF_COOKIE, FULL, cookie
 from bench.stack import PYTHON, ROOT, Stack, database_url
-from bench.targets import LOG_POST, _forget_sessions_since, _latest_session_id, log_post_args
+from bench.targets import (
+    CONNECTIONS,
+    LOG_POST,
+    _forget_sessions_since,
+    _latest_session_id,
+    log_post_args,
+    post_threads,
+)
 
 GROUPS = ("gunicorn", "postgres", "redis", "wrk")
 
@@ -89,7 +96,7 @@ def main() -> int:
                 result = load.run_wrk(
                     "wrk", post_script if posting else script, server.base, path,
                     cookies=[*(form if posting else ()), *pool], seconds=args.seconds,
-                    connections=8, threads=8 if posting else 2,
+                    connections=CONNECTIONS, threads=post_threads(pool) if posting else 2,
                 )  # fmt: skip
                 busy = _machine_busy() - busy_before
                 children = os.times()

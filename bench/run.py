@@ -299,7 +299,8 @@ def under_load(
     )
 
     step(
-        f"load: wrk -t2 -c{targets.CONNECTIONS}, {size.load_seconds} s per run, "
+        f"load: wrk -t2 -c{targets.CONNECTIONS} (the log POSTs -t{targets.CONNECTIONS}: one "
+        f"person or tab per connection), {size.load_seconds} s per run, "
         f"{size.load_cycles} rounds of every figure in turn, each between two signed-in "
         "/healthz runs"
     )

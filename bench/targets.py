@@ -156,6 +156,18 @@ def _user_sessions(database_url: str, logins: list[str]) -> int:
     return count
 
 
+def post_threads(logins: list[str]) -> int:
+    """wrk's threads for a log POST run: one per connection, each thread one of ``logins``
+    (``LOG_POST``). Fewer logins than connections would put two of one person's logs in
+    flight at once, which is not what either POST figure measures."""
+    if len(logins) < CONNECTIONS:
+        raise RuntimeError(
+            f"the log POST runs one login session per connection: {CONNECTIONS} needed, "
+            f"{len(logins)} given"
+        )
+    return CONNECTIONS
+
+
 def log_post_args(port: int, pool: list[str], csrf_cookie_name: str,
                   database_url: str) -> tuple[str, str]:  # fmt: skip
     """The CSRF cookie and the log form as served (minus its client token), proven to save.
@@ -239,7 +251,8 @@ def under_load(wrk: str, folder: Path, base: str, pool: list[str], log_pool: lis
     def post(name: str, logins: list[str], csrf: str, body: str) -> None:
         before = _user_sessions(database_url, logins)
         before_id = _latest_session_id(database_url)
-        run(name, "/today/log/", logins, post_script, extra=(csrf, body), threads=CONNECTIONS)
+        run(name, "/today/log/", logins, post_script, extra=(csrf, body),
+            threads=post_threads(logins))  # fmt: skip
         stored = _user_sessions(database_url, logins) - before
         timed = figures.runs[name][-1].requests
         # wrk counts the answers it read; a few more may be saved as it stops.

@@ -10,7 +10,9 @@ from lib.cache import retire
 # of its copies: one for every process, whatever its settings, so that a save in any of
 # them (the admin in a worker, a shell, a test) retires the one the others read.
 CATALOGUE = "catalogue"
-CATALOGUE_COPY = "rules-v1"  # a new name when what is kept changes (CATALOGUE_FIELDS)
+# A new name when what is kept changes (CATALOGUE_FIELDS, or how a stretch is pickled:
+# v2 holds lib.pickling's compact form, which the release before cannot read).
+CATALOGUE_COPY = "rules-v2"
 
 
 def catalogue_changed() -> None:
