@@ -55,6 +55,17 @@ print(json.dumps(keys))
 """
 
 
+def log_people(stack: Stack) -> list[str]:
+    """The Cookie values of the eight people with a year of sessions who log in the bench,
+    each signed in afresh (the kept full database, its static files collected)."""
+    stack.manage(FULL, "collectstatic", "--no-input")
+    logins = subprocess.run(
+        [str(PYTHON), "-c", LOGIN], cwd=ROOT, env=stack.env(FULL), capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    return [cookie(key) for key in json.loads(logins.stdout.strip().splitlines()[-1])]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True, help="the other checkout (a git worktree)")
@@ -68,14 +79,8 @@ def main() -> int:
     stack = Stack(keep=True)
     base_process = None
     try:
-        stack.manage(FULL, "collectstatic", "--no-input")
-        # The eight people with a year of sessions who log in the bench, signed in afresh.
+        pool = log_people(stack)
         env = stack.env(FULL)
-        logins = subprocess.run(
-            [str(PYTHON), "-c", LOGIN], cwd=ROOT, env=env, capture_output=True, text=True,
-            check=True,
-        )  # fmt: skip
-        pool = [cookie(key) for key in json.loads(logins.stdout.strip().splitlines()[-1])]
         here = stack.gunicorn(FULL)
         port = free_port()
         base_env = {**env, "PYTHONPATH": str(base_dir), "GUNICORN_ACCESS_LOG": ""}

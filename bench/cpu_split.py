@@ -15,17 +15,15 @@ processes (from /proc) and of the machine as a whole (from /proc/stat).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 from bench import load
-from bench.ab import LOGIN
-from bench.run import CSRF_COOKIE, FULL, cookie
-from bench.stack import PYTHON, ROOT, Stack, database_url
+from bench.ab import log_people
+from bench.run import CSRF_COOKIE, FULL
+from bench.stack import ROOT, Stack, database_url
 from bench.targets import (
     CONNECTIONS,
     LOG_POST,
@@ -70,13 +68,7 @@ def main() -> int:
     args = parser.parse_args()
     stack = Stack(keep=True)
     try:
-        stack.manage(FULL, "collectstatic", "--no-input")
-        env = stack.env(FULL)
-        logins = subprocess.run(
-            [str(PYTHON), "-c", LOGIN], cwd=ROOT, env=env, capture_output=True, text=True,
-            check=True,
-        )  # fmt: skip
-        pool = [cookie(key) for key in json.loads(logins.stdout.strip().splitlines()[-1])]
+        pool = log_people(stack)
         server = stack.gunicorn(FULL)
         script = load.write_script(stack.temp)
         post_script = stack.temp / "log_post.lua"
