@@ -56,6 +56,11 @@ def cached_for_user[T](
     request computed from the same records).
     """
     key = user_key(profile, name, extra=extra, history=history, today=today)
+    return cached_under(key, compute, read=read)
+
+
+def cached_under[T](key: str, compute: Callable[[], T], *, read: bool = True) -> T:
+    """``cached_for_user`` for a caller that made the key itself (``user_key``)."""
     value = cached_get(key) if read else None
     if value is None:
         # Kept for many requests: no per-response markers of a page being rendered.

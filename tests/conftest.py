@@ -128,6 +128,7 @@ def _empty_cache():
 
     cache.clear()
     tracking.plan._PAST_KEPT.clear()  # keyed like the cache's entries: the same ids again
+    tracking.plan._PLANS_KEPT.clear()
 
 
 @pytest.fixture(autouse=True)

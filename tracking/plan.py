@@ -21,6 +21,7 @@ from lib.cache import (
     CACHE_SECONDS,
     cached_for_user,
     cached_shared,
+    cached_under,
     prefetch,
     prefetched,
     user_key,
@@ -438,14 +439,42 @@ def build_plan(
     today = profile.local_today()
     fingerprint = _rules_fingerprint(catalogue)
     name, key = _plan_entry(profile, fingerprint, today)
+    full_key = user_key(profile, name, **key)
+    if not after_write:
+        kept = _PLANS_KEPT.get(full_key)
+        if kept is not None:
+            return kept
     todays = _todays_with(logged, profile, catalogue, today) if logged is not None else None
-    return cached_for_user(
-        profile,
-        name,
+    plan = cached_under(
+        full_key,
         lambda: _compute_plan(profile, catalogue, today, fingerprint, todays=todays),
         read=not after_write,
-        **key,
     )
+    keep_plan(full_key, plan)
+    return plan
+
+
+# Plans this process made or read, by their shared cache key. The key names the data
+# version, the local day, every setting the plan reads and the catalogue's rules, so
+# (as with the days before today, ``_PAST_KEPT``) an entry is never stale, only no
+# longer asked for: any write moves the version on, and with it the key. It spares the
+# next request of the same person in this worker (over a kept-alive connection, nearly
+# always) reading and unpickling the plan the log POST before it made: the gate, which
+# reads the safety record from the shared cache on every request, still runs first.
+# Emptied when full, as the days are.
+PLANS_KEPT_MAX = 256
+_PLANS_KEPT: dict[str, TodayPlan] = {}
+
+
+def keep_plan(key: str, plan: TodayPlan) -> None:
+    """Keep ``plan`` (the shared cache's entry under ``key``) for this process's next
+    requests. Never a plan whose last session is a model instance: that is the session
+    before today the lasting-pain question may add a stop signal to, in place."""
+    if isinstance(plan.last_session, Session):
+        return
+    if len(_PLANS_KEPT) >= PLANS_KEPT_MAX:
+        _PLANS_KEPT.clear()
+    _PLANS_KEPT[key] = plan
 
 
 class PlanAfterSave:
@@ -506,8 +535,11 @@ class PlanAfterSave:
         return self.key, value, CACHE_SECONDS
 
     def fresh(self) -> TodayPlan:
-        """The plan, with the stored session's id (once ``confirmed``)."""
-        return self.plan.with_session_id(self.index, self.session_id)
+        """The plan, with the stored session's id (once ``confirmed``), kept for this
+        process's next requests as the shared cache holds it."""
+        plan = self.plan.with_session_id(self.index, self.session_id)
+        keep_plan(self.key, plan)
+        return plan
 
 
 def _todays_with(
@@ -544,7 +576,7 @@ def prefetch_plan(profile: Profile) -> None:
     keys = [
         key
         for key in _plan_keys(profile, _rules_fingerprint(catalogue_rules()))
-        if key not in _PAST_KEPT and not prefetched(key)
+        if key not in _PAST_KEPT and key not in _PLANS_KEPT and not prefetched(key)
     ]
     prefetch(keys)
 
@@ -568,7 +600,11 @@ def log_prefetch(request) -> list[str]:
     profile = request.user.profile
     if not _SEEN_FINGERPRINT or profile.programme_start is None:
         return []
-    return [key for key in _plan_keys(profile, _SEEN_FINGERPRINT[-1]) if key not in _PAST_KEPT]
+    return [
+        key
+        for key in _plan_keys(profile, _SEEN_FINGERPRINT[-1])
+        if key not in _PAST_KEPT and key not in _PLANS_KEPT
+    ]
 
 
 class PastDays(NamedTuple):

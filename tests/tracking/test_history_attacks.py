@@ -61,6 +61,7 @@ def uncached(monkeypatch, read):
     with monkeypatch.context() as patch:
         patch.setattr(lib.cache, "cache", DummyCache("none", {}))
         patch.setattr(tracking.plan, "_PAST_KEPT", {})  # nor this process's days before today
+        patch.setattr(tracking.plan, "_PLANS_KEPT", {})  # nor its plans
         return read()
 
 

@@ -176,6 +176,7 @@ def uncached(user, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(lib.cache, "cache", DummyCache("none", {}))
         patch.setattr(tracking.plan, "_PAST_KEPT", {})  # nor this process's days before today
+        patch.setattr(tracking.plan, "_PLANS_KEPT", {})  # nor its plans
         return everything(user)
 
 

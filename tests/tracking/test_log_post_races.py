@@ -50,6 +50,7 @@ def plan_from_the_database(user, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(lib.cache, "cache", DummyCache("none", {}))
         patch.setattr(tracking.plan, "_PAST_KEPT", {})  # nor this process's days before today
+        patch.setattr(tracking.plan, "_PLANS_KEPT", {})  # nor its plans
         return build_plan(fresh_user(user).profile)
 
 

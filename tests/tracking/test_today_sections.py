@@ -99,7 +99,12 @@ def test_a_first_visit_prints_the_same_bytes():
 
 @settings(max_examples=examples(25), deadline=None)
 @given(
-    names=st.lists(st.sampled_from(MARKUP) | st.text(max_size=8), min_size=1, max_size=3),
+    # No NUL: PostgreSQL refuses it in text, and the admin's form never lets one through.
+    names=st.lists(
+        st.sampled_from(MARKUP) | st.text(st.characters(exclude_characters="\x00"), max_size=8),
+        min_size=1,
+        max_size=3,
+    ),
     pains=st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10)), min_size=0, max_size=6),
     phase=st.sampled_from(["standard", "acute", "maintenance"]),
     oob=st.booleans(),
