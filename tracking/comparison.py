@@ -112,10 +112,15 @@ def judge(baseline: Fraction, recent: Fraction, recent_max: int, rules=RULES):
     return ComparisonOutcome.NO_CHANGE
 
 
-def baseline_week(stats: Mapping[date, DayStats], start: date) -> int | None:
-    """Programme week 1, or the first week with sessions when week 1 has none."""
+def baseline_week(
+    stats: Mapping[date, DayStats], start: date, *, first: date | None = None
+) -> int | None:
+    """Programme week 1, or the first week with sessions when week 1 has none.
+    ``first``: the earliest day of ``stats``, when the caller knows it."""
+    if not stats:
+        return None
     # Programme weeks only grow with the day: the earliest day's week is the first.
-    return programme_week(start, min(stats)) if stats else None
+    return programme_week(start, min(stats) if first is None else first)
 
 
 def shown_from(start: date, week: int, rules=RULES) -> date:
@@ -134,16 +139,30 @@ def _days_in(stats: Mapping[date, DayStats], first: date, last: date) -> list[Da
     return found
 
 
-def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=RULES) -> Comparison:
+def compare(
+    stats: Mapping[date, DayStats],
+    *,
+    start: date,
+    today: date,
+    rules=RULES,
+    span: tuple[date, date] | None = None,
+) -> Comparison:
     """Compare the baseline week's mean pain before with the last days' mean.
 
     Nothing is judged before the last ``recent_days`` clear the baseline week (programme
     day 14 for week 1). The in-session relief (before minus after) plays no part here.
+
+    ``span``: the first and last days of ``stats``, when the caller knows them (the plan
+    keeps them with the days before today): each is otherwise a scan of every day, and
+    every log POST compares a year of them.
     """
-    if stats and max(stats) > today:
+    if stats and span is None:
+        span = (min(stats), max(stats))
+    if stats and span[1] > today:
         stats = {day: s for day, s in stats.items() if day <= today}
+        span = (min(stats), max(stats)) if stats else None
     days_logged = len(stats)
-    week = baseline_week(stats, start) or rules.baseline_week
+    week = baseline_week(stats, start, first=span[0] if stats else None) or rules.baseline_week
     first_shown = shown_from(start, week, rules)
     if today < first_shown:
         return Comparison(
@@ -164,7 +183,7 @@ def compare(stats: Mapping[date, DayStats], *, start: date, today: date, rules=R
         )
     first, last = week_bounds(start, week)
     if week == rules.baseline_week:
-        first = min(stats)  # days before the start date belong to week 1 too
+        first = span[0]  # days before the start date belong to week 1 too
     # Each window's days looked up (a week, or week 1 with the days before the start),
     # not a year of days scanned twice: every log POST compares.
     baseline = Totals.of(_days_in(stats, first, min(last, today)))

@@ -616,6 +616,7 @@ class PastDays(NamedTuple):
     stats: dict[date, DayStats]  # by day, as compare() reads them (copied, never changed)
     per_exercise_day: dict[tuple[str, date], int]
     last: Session | None
+    span: tuple[date, date] | None  # the first and last of ``stats``' days (None: none)
 
 
 # The days before today, per process, by the shared cache's key: the key names every
@@ -653,6 +654,7 @@ def _past_days(
         },
         per_exercise_day=per_exercise_day,
         last=last,
+        span=(min(per_day), max(per_day)) if per_day else None,
     )
     if len(_PAST_KEPT) >= PAST_KEPT_MAX:
         _PAST_KEPT.clear()
@@ -798,7 +800,11 @@ def _compute_plan(
             return today_per_exercise.get(slug, 0)
         return per_exercise_day.get((slug, day), 0)
 
-    comparison = compare(stats, start=start, today=today)
+    # Every day before today comes before it: with today's sessions, today is the last.
+    span = past.span
+    if today in stats:
+        span = (today if span is None else span[0], today)
+    comparison = compare(stats, start=start, today=today, span=span)
     prescription = prescription_for(
         start=start,
         today=today,

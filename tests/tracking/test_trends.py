@@ -667,6 +667,9 @@ def test_the_comparison_looks_its_windows_up_as_scanning_every_day_would(days, t
     today = START + timedelta(days=today_index)
     result = compare(stats, start=START, today=today)
     assert result == compare_by_scanning(stats, start=START, today=today)
+    if stats:  # the days' first and last given, as the plan gives them: the same answer
+        span = (min(stats), max(stats))
+        assert compare(stats, start=START, today=today, span=span) == result
     event(result.outcome.value)
 
 
