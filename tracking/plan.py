@@ -387,8 +387,10 @@ def _rules_fingerprint(catalogue: dict[str, Exercise]) -> str:
 
 
 def _fingerprint_of(catalogue: dict[str, Exercise]) -> str:
+    # The id too: plans hold each stretch by it (today's rows, the log form's choice), and
+    # a stretch made again with the same rules (a data migration, a shell) has another.
     rules = sorted(
-        (e.slug, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps, e.both_legs)
+        (e.slug, e.pk, e.name, e.hold_min_seconds, e.hold_max_seconds, e.reps, e.both_legs)
         for e in catalogue.values()
     )
     fingerprint = hashlib.blake2s(repr(rules).encode(), digest_size=8).hexdigest()
