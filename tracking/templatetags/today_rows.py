@@ -10,6 +10,7 @@ whitespace included, and every text is escaped exactly as the template escaped i
 from __future__ import annotations
 
 import functools
+import itertools
 from datetime import datetime
 
 from django import template
@@ -46,18 +47,19 @@ _rows_kept: dict[tuple, str] = {}
 
 
 @register.filter
-def done_rows(sessions) -> SafeString:
+def done_rows(sessions, limit: int | None = None) -> SafeString:
     """Today's sessions as the list's items, newest first (the plan's order): a
     ``TodayRows``, read as its numbers, or any rows with the attributes of a
-    ``TodaySession``."""
+    ``TodaySession``. ``limit``: only the newest so many."""
     tz = timezone.get_current_timezone()  # as the template's time filter converts
     if isinstance(sessions, TodayRows):
         names = {pk: exercise.name for pk, exercise in sessions.exercises.items()}
-        shown = [(micros, names[exercise], b, a) for micros, _, exercise, b, a in sessions.raw]
+        raw = sessions.raw if limit is None else sessions.raw[:limit]
+        shown = [(micros, names[exercise], b, a) for micros, _, exercise, b, a in raw]
     else:
         shown = [
             (micros_of(s.performed_at), s.exercise.name, s.pain_before, s.pain_after)
-            for s in sessions
+            for s in itertools.islice(sessions, limit)
         ]
     rows = []
     for micros, name, before, after in shown:

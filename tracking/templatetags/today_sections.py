@@ -30,6 +30,11 @@ register = template.Library()
 
 _CSRF = CsrfTokenNode()
 
+# "Done today" lists this many of the day's sessions, newest first, and links to the rest:
+# a log POST answers with the list, and it would otherwise grow with every session of the
+# day (the plan counts them all; the count above the list says how many).
+DONE_TODAY_SHOWN = 10
+
 
 @register.simple_tag(takes_context=True)
 def flow_counts(context) -> SafeString:
@@ -145,9 +150,15 @@ def done_today(context) -> SafeString:
             "part of the programme too.</p>\n  "
         )
     rows = ""
-    if sessions:
-        rows = f"\n    <ul>\n      {done_rows(sessions)}\n    </ul>\n  "
     n = len(sessions)
+    if sessions:
+        rows = f"\n    <ul>\n      {done_rows(sessions, DONE_TODAY_SHOWN)}\n    </ul>\n  "
+        if n > DONE_TODAY_SHOWN:
+            everything = conditional_escape(path_of("session-list"))
+            rows += (
+                f'<p class="muted small" data-done-more>The latest {DONE_TODAY_SHOWN} of '
+                f'{n}. <a href="{everything}">All your sessions</a></p>\n  '
+            )
     return mark_safe(
         "\n"
         f'<section id="done-today" class="card" aria-labelledby="done-h" '
