@@ -5,7 +5,8 @@
         --cookie SESSION_KEY /today/ /progress/
 
 Run against a database seeded by ``python -m bench.seed --mode one``. ``--cold`` clears the
-cache before every request (the path after a new session was logged).
+cache, and what the process keeps by its keys, before every request (the path after a new
+session was logged).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.worker import forget_kept  # noqa: E402
 
 
 def main() -> None:
@@ -41,7 +43,7 @@ def main() -> None:
 
     def get(path: str):
         if args.cold and not path.startswith("anon:"):
-            cache.clear()
+            forget_kept()
         client = anonymous if path.startswith("anon:") else signed_in
         response = client.get(path.removeprefix("anon:"))
         assert response.status_code == 200, (path, response.status_code)
