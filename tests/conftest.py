@@ -294,3 +294,20 @@ def pytest_sessionfinish(session, exitstatus):
     if not _browser_outcomes or "skipped" in _browser_outcomes:
         print(f"\nBrowser tests required but outcomes were {_browser_outcomes or 'none'}: failing.")
         session.exitstatus = 1
+
+
+@pytest.fixture
+def clear_of_midnight():
+    """Noon today (UTC, the factories' default zone), the clock ticking on from there.
+
+    A plain session moves only the data version when it is logged more than
+    ``MIDNIGHT_MARGIN`` (5 minutes) before the person's day ends
+    (``tracking.services._on_local_today``); in those last minutes it moves the history
+    too, and the plan made before the write is not written. Tests that assert the plain
+    case would otherwise fail when the suite runs just before midnight UTC."""
+    import time_machine
+    from django.utils import timezone
+
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=True):
+        yield

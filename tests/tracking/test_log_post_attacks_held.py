@@ -22,7 +22,10 @@ from tests.factories import log_stretch, make_user, ready_to_log, session_post
 from tests.tracking.test_log_post_races import cached_plan, plan_from_the_database
 from tracking.models import Session
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_of_midnight"),  # a plain session, not the day's last minutes
+]
 HX = {"HX-Request": "true"}
 LONDON = ZoneInfo("Europe/London")
 

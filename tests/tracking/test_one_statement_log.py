@@ -33,7 +33,10 @@ from tests.factories import (
 from tracking.models import Session
 from tracking.services import is_one_statement
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_of_midnight"),  # a plain session, not the day's last minutes
+]
 
 needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"

@@ -28,6 +28,7 @@ from tests.tracking.test_log_post_races import before_the_write, cached_plan, pl
 from tracking.plan import PROVISIONAL_ID, TodayRows, _PlanWithId, micros_of
 
 pytestmark = [
+    pytest.mark.usefixtures("clear_of_midnight"),  # a plain session, not the day's last minutes
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL"),
     pytest.mark.skipif(

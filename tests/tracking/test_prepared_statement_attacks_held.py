@@ -23,6 +23,7 @@ from tracking.models import Session
 from tracking.services import PREPARED, PREPARED_PREFIX, log_session
 
 pytestmark = [
+    pytest.mark.usefixtures("clear_of_midnight"),  # a plain session, not the day's last minutes
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),

@@ -47,6 +47,7 @@ from tracking.plan import PROVISIONAL_ID, _plan_entry, _rules_fingerprint, catal
 from tracking.services import delete_session
 
 pytestmark = [
+    pytest.mark.usefixtures("clear_of_midnight"),  # a plain session, not the day's last minutes
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL"),
     pytest.mark.skipif(
