@@ -298,13 +298,16 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture
 def clear_of_midnight():
-    """Noon today (UTC, the factories' default zone), the clock ticking on from there.
+    """Noon today (UTC, the factories' default zone), the clock ticking on from there,
+    for tests whose sessions must all fall on one day.
 
     A plain session moves only the data version when it is logged more than
     ``MIDNIGHT_MARGIN`` (5 minutes) before the person's day ends
     (``tracking.services._on_local_today``); in those last minutes it moves the history
-    too, and the plan made before the write is not written. Tests that assert the plain
-    case would otherwise fail when the suite runs just before midnight UTC."""
+    too, and the plan made before the write is not written. And a session placed minutes
+    or hours before now (the flare's full day) lands on yesterday in the first hours after
+    midnight. Such tests failed when CI ran just before or after midnight UTC (found by
+    moving every test's clock to 23:57, 00:04 and 00:50)."""
     import time_machine
     from django.utils import timezone
 

@@ -33,6 +33,7 @@ from tracking.models import Session
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_of_midnight"),  # sessions of one day, away from midnight
     pytest.mark.skipif(
         not os.environ.get("DATABASE_URL", "").startswith("postgres"),
         reason="two connections at once: PostgreSQL",

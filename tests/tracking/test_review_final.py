@@ -29,7 +29,10 @@ from tests.tracking.test_review_refused_stamps import (
 from tracking.models import Session
 from tracking.services import DailyCapReached, delete_session
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_of_midnight"),  # sessions of one day, away from midnight
+]
 
 
 def client_for(member):

@@ -39,7 +39,10 @@ from tracking.services import DailyCapReached, add_stop_signal
 
 ON_PG = os.environ.get("DATABASE_URL", "").startswith("postgres")
 pg_only = pytest.mark.skipif(not ON_PG, reason="two connections at once: PostgreSQL")
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clear_of_midnight"),  # sessions of one day, away from midnight
+]
 
 
 def events(member, kind=SafetyEvent.Kind.STOP_SIGNAL):
