@@ -83,8 +83,7 @@ def forget_kept() -> None:
     import tracking.plan
 
     cache.clear()
-    tracking.plan._PAST_KEPT.clear()
-    tracking.plan._PLANS_KEPT.clear()
+    tracking.plan.forget_kept()
 
 
 def queries(cookie: str, path: str) -> list[str]:

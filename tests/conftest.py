@@ -127,8 +127,7 @@ def _empty_cache():
     import tracking.plan
 
     cache.clear()
-    tracking.plan._PAST_KEPT.clear()  # keyed like the cache's entries: the same ids again
-    tracking.plan._PLANS_KEPT.clear()
+    tracking.plan.forget_kept()  # keyed like the cache's entries: the same ids again
 
 
 @pytest.fixture(autouse=True)

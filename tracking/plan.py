@@ -468,6 +468,14 @@ PLANS_KEPT_MAX = 256
 _PLANS_KEPT: dict[str, TodayPlan] = {}
 
 
+def forget_kept() -> None:
+    """Empty what this process keeps by shared-cache keys (the plans and the days before
+    today): for a database whose versions started again (a test's, a restored backup's)
+    or a count that must find the cache cold."""
+    _PLANS_KEPT.clear()
+    _PAST_KEPT.clear()
+
+
 def keep_plan(key: str, plan: TodayPlan) -> None:
     """Keep ``plan`` (the shared cache's entry under ``key``) for this process's next
     requests. Never a plan whose last session is a model instance: that is the session

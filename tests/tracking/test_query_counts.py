@@ -85,8 +85,7 @@ def queries_for(client, user, path: str) -> list[str]:
     # A cached aggregate would hide the queries the page needs when the cache is cold,
     # and so would what this process keeps (the days before today, the plans).
     cache.clear()
-    tracking.plan._PAST_KEPT.clear()
-    tracking.plan._PLANS_KEPT.clear()
+    tracking.plan.forget_kept()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
         if response.streaming:
