@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from lib.page_cache import fingerprint, memoised, request_memo, unmarked
-from lib.redis_cache import Pickled
+from lib.redis_cache import Pickled, Stored
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,16 @@ def prefetch(keys: list[str]) -> None:
     from here instead of asking one by one. Each key names what it holds (a version is in
     it), so an entry read a moment earlier is the entry. Nothing is kept past the request.
     The entries ``_keep`` left to write go in the same round trip."""
+    store = memoised(_PREFETCHED, dict)
+    # Read with the user (``expect_keys``): taken by the request's first prefetch (the
+    # gate's) for the keys it asks for, and the rest dropped, so nothing read that early
+    # lasts past it (the catalogue's keys name the catalogue, not one version of it).
+    early = _take_read_with_user()
+    if early:
+        for key in keys:
+            if key in early:
+                store[key] = early[key]
+        keys = [key for key in keys if key not in early]
     if not keys:
         return
     try:
@@ -92,7 +102,6 @@ def prefetch(keys: list[str]) -> None:
     except Exception:
         logger.exception("shared cache unavailable: entries are read one by one")
         return
-    store = memoised(_PREFETCHED, dict)
     for key in keys:
         store[key] = found.get(key, _ABSENT)
 
@@ -109,7 +118,7 @@ def cached_get(key: str):
     found = memoised(_PREFETCHED, dict).pop(key, None)
     if found is None:
         return cache.get(key)
-    return None if found is _ABSENT else found
+    return None if found is _ABSENT else _loaded(found)
 
 
 def _cached_get_many(keys: list[str]) -> dict:
@@ -119,7 +128,66 @@ def _cached_get_many(keys: list[str]) -> dict:
     if not all(key in store for key in keys):
         return cache.get_many(keys)
     found = {key: store.pop(key) for key in keys}
-    return {key: value for key, value in found.items() if value is not _ABSENT}
+    return {key: _loaded(value) for key, value in found.items() if value is not _ABSENT}
+
+
+def _loaded(value):
+    """A prefetched entry as its value (one read with the user is kept as stored until
+    it is asked for: ``expect_keys``)."""
+    return value.value() if isinstance(value, Stored) else value
+
+
+# --- Read with the user: what a person's gated request read last time, in this worker ---
+#
+# The gate reads the safety record and the stretch catalogue right after the user
+# (stretches.gate). Their keys name what they hold (the history version, the local day,
+# the catalogue's rules are in the safety record's; the catalogue is checked against its
+# generation, read with it), so the keys one request asked for are, until one of those
+# moves on, the keys the person's next request asks for. Each worker remembers them by
+# user and reads them in the user's own round trip (``cached_user``), as stored: a
+# request that does not ask for them (``/healthz``) pays for their bytes only. The gate
+# then finds them read (``prefetch``); a key that no longer matches (the history moved,
+# a new day) is simply not asked for, and the gate reads the new one as before.
+_EXPECTED: dict[object, tuple[str, ...]] = {}
+EXPECTED_MAX = 4096
+
+
+def expect_keys(user_id, keys: list[str]) -> None:
+    """Remember ``keys`` as what the person's next request will read after the user."""
+    if not settings.CACHE_IS_SHARED:
+        return
+    keys = tuple(keys)
+    if _EXPECTED.get(user_id) == keys:
+        return
+    if len(_EXPECTED) >= EXPECTED_MAX:
+        _EXPECTED.clear()  # a worker's memory stays bounded; the next requests relearn
+    _EXPECTED[user_id] = keys
+
+
+def forget_expected() -> None:
+    _EXPECTED.clear()
+
+
+def _get_user_entries(user_keys: list[str], user_id) -> dict:
+    """``cache.get_many(user_keys)``, with, in the same round trip, the keys this worker
+    expects the person's request to read next (``expect_keys``), kept for the request's
+    first ``prefetch``."""
+    expected = _EXPECTED.get(user_id)
+    memo = request_memo()
+    if not expected or memo is None or not hasattr(cache, "get_many_and_raw"):
+        return cache.get_many(user_keys)
+    found, raw = cache.get_many_and_raw(user_keys, list(expected))
+    memo[_READ_WITH_USER] = {key: raw.get(key, _ABSENT) for key in expected}
+    return found
+
+
+_READ_WITH_USER = "read-with-the-user"
+
+
+def _take_read_with_user() -> dict:
+    """What ``_get_user_entries`` read with the user, once (none outside a request)."""
+    memo = request_memo()
+    return memo.pop(_READ_WITH_USER, None) or {} if memo is not None else {}
 
 
 def shared_keys(kind: str, ident) -> list[str]:
@@ -323,7 +391,9 @@ def cached_user[T, P](
         return load()
     legacy = LEGACY_USER.format(user_id)
     try:
-        found = cache.get_many([*_keys("account", user_id), *_keys("profile", user_id), legacy])
+        found = _get_user_entries(
+            [*_keys("account", user_id), *_keys("profile", user_id), legacy], user_id
+        )
         account, account_generation = _current(found, "account", user_id)
         token = found.get(legacy)
         if not (isinstance(token, str) and token.startswith(TOKEN_PREFIX)):

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRedirect
 
-from lib.cache import prefetch, shared_keys
+from lib.cache import expect_keys, prefetch, shared_keys
 from stretches.safety import gate_state, safety_key
 from stretches.screening import RESCREEN_AFTER_DAYS, GateReason
 from stretches.signals import CATALOGUE, CATALOGUE_COPY
@@ -53,7 +53,8 @@ def exercise_gate(view=None, *, also: Callable[[HttpRequest], list[str]] | None 
         # in one round trip to the shared cache.
         keys = [safety_key(request.user), *shared_keys(CATALOGUE, CATALOGUE_COPY)]
         more = also(request) if also is not None else []
-        prefetch([*keys, *more])
+        prefetch([*keys, *more])  # those read with the user already are not read again
+        expect_keys(request.user.pk, keys)  # read with the user on the person's next request
         decision = gate_state(request.user).decision
         if not decision.allowed:
             messages.warning(request, GATE_MESSAGES[decision.reason])

@@ -180,6 +180,8 @@ def spy_cache_reads(monkeypatch) -> list[tuple[str, object]]:
     spying("get_many", "get_many", lambda keys, *rest: list(keys))
     if hasattr(cache, "set_many_then_get_many"):
         spying("set_many_then_get_many", "get_many", lambda entries, keys, *rest: list(keys))
+    if hasattr(cache, "get_many_and_raw"):  # the user's read, with what is expected next
+        spying("get_many_and_raw", "get_many", lambda keys, raw, *rest: [*keys, *raw])
     return reads
 
 

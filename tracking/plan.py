@@ -22,6 +22,7 @@ from lib.cache import (
     cached_for_user,
     cached_shared,
     cached_under,
+    forget_expected,
     prefetch,
     prefetched,
     user_key,
@@ -471,9 +472,11 @@ _PLANS_KEPT: dict[str, TodayPlan] = {}
 def forget_kept() -> None:
     """Empty what this process keeps by shared-cache keys (the plans and the days before
     today): for a database whose versions started again (a test's, a restored backup's)
-    or a count that must find the cache cold."""
+    or a count that must find the cache cold), and the keys it expects each person's
+    next request to read (``lib.cache.expect_keys``)."""
     _PLANS_KEPT.clear()
     _PAST_KEPT.clear()
+    forget_expected()
 
 
 def keep_plan(key: str, plan: TodayPlan) -> None:

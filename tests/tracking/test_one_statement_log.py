@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
+import lib.cache
 import tracking.plan
 import tracking.today
 from accounts.models import Profile
@@ -217,7 +218,7 @@ def test_when_the_shared_cache_fails_before_a_log_post_nothing_is_written(monkey
     def unreachable(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    for name in ("set_many_then_get_many", "set_and_delete", "get_many"):
+    for name in ("set_many_then_get_many", "set_and_delete", "get_many", "get_many_and_raw"):
         monkeypatch.setattr(cache, name, unreachable)
     with pytest.raises(ConnectionError):
         browser.post("/today/log/", session_post(), headers=HX)
@@ -231,13 +232,34 @@ def test_the_log_post_reads_its_plan_in_the_gates_round_trip(monkeypatch):
     member = make_user()
     browser = ready_to_log(member)
     browser.post("/today/log/", session_post(), headers=HX)  # the catalogue seen
-    monkeypatch.setattr(tracking.plan, "_PLANS_KEPT", {})  # the POST before ran in another worker
+    # The POST before ran in another worker: nothing kept, nothing expected here.
+    monkeypatch.setattr(tracking.plan, "_PLANS_KEPT", {})
+    monkeypatch.setattr(lib.cache, "_EXPECTED", {})
     reads = spy_cache_reads(monkeypatch)
     saved = browser.post("/today/log/", session_post(), headers=HX)
     assert saved.headers.get("HX-Trigger") == "session-logged"
     plan_reads = [i for i, (_, keys) in enumerate(reads) if any("plan-v" in k for k in keys)]
     gate = next(i for i, (_, keys) in enumerate(reads) if any("safety-" in k for k in keys))
     assert plan_reads == [gate], reads
+
+
+@needs_redis
+def test_in_the_worker_that_saw_the_person_the_gates_reads_come_with_the_user(monkeypatch):
+    """The safety record and catalogue the last POST's gate read are read with the user
+    (lib.cache.expect_keys), and the plan, not kept in this worker, in the one round trip
+    after it: no more round trips before the write than in a worker that never saw them."""
+    member = make_user()
+    browser = ready_to_log(member)
+    browser.post("/today/log/", session_post(), headers=HX)
+    monkeypatch.setattr(tracking.plan, "_PLANS_KEPT", {})
+    reads = spy_cache_reads(monkeypatch)
+    saved = browser.post("/today/log/", session_post(), headers=HX)
+    assert saved.headers.get("HX-Trigger") == "session-logged"
+    with_user = next(i for i, (_, ks) in enumerate(reads) if f"profile:{member.pk}" in ks)
+    assert any("safety-" in k for k in reads[with_user][1]), reads
+    plan_reads = [i for i, (_, keys) in enumerate(reads) if any("plan-v" in k for k in keys)]
+    assert plan_reads == [with_user + 1], reads
+    assert not any("safety-" in k for _, keys in reads[with_user + 1 :] for k in keys), reads
 
 
 @needs_redis
