@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from lib.page_cache import fingerprint, memoised, request_memo, unmarked
+from lib.page_cache import REQUEST_PATH, fingerprint, memoised, request_memo, unmarked
 from lib.redis_cache import Pickled, Stored
 
 logger = logging.getLogger(__name__)
@@ -148,20 +148,28 @@ def _loaded(value):
 # request that does not ask for them (``/healthz``) pays for their bytes only. The gate
 # then finds them read (``prefetch``); a key that no longer matches (the history moved,
 # a new day) is simply not asked for, and the gate reads the new one as before.
-_EXPECTED: dict[object, tuple[str, ...]] = {}
+_EXPECTED: dict[object, tuple[tuple[str, ...], frozenset[str]]] = {}
 EXPECTED_MAX = 4096
+EXPECTED_PATHS_MAX = 16
 
 
-def expect_keys(user_id, keys: list[str]) -> None:
-    """Remember ``keys`` as what the person's next request will read after the user."""
+def expect_keys(user_id, keys: list[str], path: str) -> None:
+    """Remember ``keys`` as what the person's next request to ``path`` (or to another
+    path the gate answered for them here) will read after the user. Only such a request
+    reads them with the user: any other (``/healthz``, the progress pages) never pays for
+    them."""
     if not settings.CACHE_IS_SHARED:
         return
     keys = tuple(keys)
-    if _EXPECTED.get(user_id) == keys:
+    known = _EXPECTED.get(user_id)
+    paths = known[1] if known is not None else frozenset()
+    if known is not None and known[0] == keys and path in paths:
         return
-    if len(_EXPECTED) >= EXPECTED_MAX:
+    if path not in paths:
+        paths = frozenset([path]) if len(paths) >= EXPECTED_PATHS_MAX else paths | {path}
+    if known is None and len(_EXPECTED) >= EXPECTED_MAX:
         _EXPECTED.clear()  # a worker's memory stays bounded; the next requests relearn
-    _EXPECTED[user_id] = keys
+    _EXPECTED[user_id] = (keys, paths)
 
 
 def forget_expected() -> None:
@@ -174,10 +182,15 @@ def _get_user_entries(user_keys: list[str], user_id) -> dict:
     first ``prefetch``."""
     expected = _EXPECTED.get(user_id)
     memo = request_memo()
-    if not expected or memo is None or not hasattr(cache, "get_many_and_raw"):
+    if (
+        expected is None
+        or memo is None
+        or memo.get(REQUEST_PATH) not in expected[1]
+        or not hasattr(cache, "get_many_and_raw")
+    ):
         return cache.get_many(user_keys)
-    found, raw = cache.get_many_and_raw(user_keys, list(expected))
-    memo[_READ_WITH_USER] = {key: raw.get(key, _ABSENT) for key in expected}
+    found, raw = cache.get_many_and_raw(user_keys, list(expected[0]))
+    memo[_READ_WITH_USER] = {key: raw.get(key, _ABSENT) for key in expected[0]}
     return found
 
 

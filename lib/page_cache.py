@@ -199,7 +199,7 @@ class RequestMemoMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _memo.set({REQUEST_MEMO: True})
+        token = _memo.set({REQUEST_MEMO: True, REQUEST_PATH: getattr(request, "path_info", None)})
         try:
             return self.get_response(request)
         finally:
@@ -214,6 +214,7 @@ class RequestMemoMiddleware:
 # Marks the memo RequestMemoMiddleware gives a request (not the one a page gives itself
 # when called without it): what is left to write at the end of the request is written.
 REQUEST_MEMO = "request-memo"
+REQUEST_PATH = "request-path"  # the request's path (lib.cache.expect_keys)
 
 
 def request_memo() -> dict | None:

@@ -54,7 +54,7 @@ def exercise_gate(view=None, *, also: Callable[[HttpRequest], list[str]] | None 
         keys = [safety_key(request.user), *shared_keys(CATALOGUE, CATALOGUE_COPY)]
         more = also(request) if also is not None else []
         prefetch([*keys, *more])  # those read with the user already are not read again
-        expect_keys(request.user.pk, keys)  # read with the user on the person's next request
+        expect_keys(request.user.pk, keys, request.path_info)  # read with the user next time
         decision = gate_state(request.user).decision
         if not decision.allowed:
             messages.warning(request, GATE_MESSAGES[decision.reason])

@@ -118,15 +118,13 @@ def test_another_persons_expected_keys_are_never_read_for_someone_else(monkeypat
     assert not (_gate_keys(first) - _gate_keys(second)) & read
 
 
-def test_a_signed_in_healthz_does_not_load_what_it_never_asks_for(monkeypatch):
+def test_the_gates_entries_read_with_the_user_are_loaded_only_when_asked_for(monkeypatch):
     user = make_user()
     client = _signed_in(user)
     assert client.get("/today/").status_code == 200
     loaded = []
     real = Stored.value
     monkeypatch.setattr(Stored, "value", lambda self: loaded.append(self) or real(self))
-    assert client.get("/healthz").status_code == 200
-    assert loaded == []
     assert client.get("/today/").status_code == 200
     assert loaded  # the gate's request takes them
 
@@ -144,10 +142,29 @@ def test_a_paused_person_stays_paused_request_after_request():
 def test_the_remembered_keys_stay_bounded(monkeypatch):
     monkeypatch.setattr(lib.cache, "_EXPECTED", {})
     monkeypatch.setattr(lib.cache, "EXPECTED_MAX", 3)
+    monkeypatch.setattr(lib.cache, "EXPECTED_PATHS_MAX", 2)
     for user_id in range(1, 8):
-        expect_keys(user_id, [f"k:{user_id}"])
+        expect_keys(user_id, [f"k:{user_id}"], "/today/")
         assert len(lib.cache._EXPECTED) <= 3
-    assert lib.cache._EXPECTED[7] == ("k:7",)
+    assert lib.cache._EXPECTED[7] == (("k:7",), frozenset({"/today/"}))
+    for path in ("/today/log/", "/sessions/new/", "/today/"):
+        expect_keys(7, ["k:7"], path)
+        assert len(lib.cache._EXPECTED[7][1]) <= 2 and path in lib.cache._EXPECTED[7][1]
+
+
+def test_only_a_path_the_gate_answered_reads_its_keys_with_the_user(monkeypatch):
+    """``/healthz`` and the progress pages are not gated: they never ask for the safety
+    record, and never pay for reading it with the user."""
+    user = make_user()
+    client = _signed_in(user)
+    assert client.get("/today/").status_code == 200
+    reads = spy_cache_reads(monkeypatch)
+    for path in ("/healthz", "/progress/", "/sessions/"):
+        assert client.get(path).status_code == 200
+    assert _reads_holding(reads, {safety_key(user)}) == []
+    response = client.post("/today/log/", session_post(), headers={"HX-Request": "true"})
+    assert response.headers.get("HX-Trigger") == "session-logged"  # a new gated path learnt
+    assert "/today/log/" in lib.cache._EXPECTED[user.pk][1]
 
 
 def test_a_changed_setting_reads_the_record_under_its_new_key(monkeypatch):

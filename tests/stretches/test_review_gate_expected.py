@@ -18,7 +18,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils.html import escape
 
 import lib.cache
@@ -81,10 +81,11 @@ def _as_another_worker(monkeypatch) -> None:
     monkeypatch.setattr(lib.cache, "_EXPECTED", {})
 
 
-def _in_a_request(fn):
-    """``fn()`` inside a request's memo (RequestMemoMiddleware), as a view runs."""
+def _in_a_request(fn, path: str = "/today/"):
+    """``fn()`` inside a request's memo (RequestMemoMiddleware) for ``path``, as a view
+    runs (the gate's keys are read with the user only on a path the gate answered)."""
     out = []
-    RequestMemoMiddleware(lambda request: out.append(fn()))(None)
+    RequestMemoMiddleware(lambda request: out.append(fn()))(RequestFactory().get(path))
     return out[0]
 
 
@@ -354,8 +355,8 @@ def test_an_integer_under_an_expected_key_reaches_the_reader_as_an_integer():
     user = make_user()
     _seen(user)
     cache.set("probe-int", 41)
-    expect_keys(user.pk, ["probe-int"])
-    assert lib.cache._EXPECTED[user.pk] == ("probe-int",)
+    expect_keys(user.pk, ["probe-int"], "/today/")
+    assert lib.cache._EXPECTED[user.pk][0] == ("probe-int",)
 
     def read():
         served_user(user.pk)
@@ -437,14 +438,16 @@ def test_threads_of_one_worker_each_read_only_their_own_persons_entries(monkeypa
     def person(pid: int) -> None:
         try:
             for _ in range(40):
-                expect_keys(pid, [f"probe-safety:{pid}"])
+                expect_keys(pid, [f"probe-safety:{pid}"], "/today/")
 
                 def read():
                     _get_user_entries([f"account:{pid}"], pid)
-                    store = lib.cache.memoised(lib.cache._PREFETCHED, dict)
-                    return {k: lib.cache._loaded(v) for k, v in store.items()}
+                    taken = lib.cache._take_read_with_user()
+                    return {k: lib.cache._loaded(v) for k, v in taken.items()}
 
                 seen = _in_a_request(read)
+                if not seen and lib.cache._EXPECTED.get(pid):
+                    failures.append(f"{pid} read nothing with the user")
                 for key, value in seen.items():
                     if key != f"probe-safety:{pid}" or value != pid:
                         failures.append(f"{pid} saw {key}={value!r}")
