@@ -144,9 +144,9 @@ def _loaded(value):
 # the catalogue's rules are in the safety record's; the catalogue is checked against its
 # generation, read with it), so the keys one request asked for are, until one of those
 # moves on, the keys the person's next request asks for. Each worker remembers them by
-# user and reads them in the user's own round trip (``cached_user``), as stored: a
-# request that does not ask for them (``/healthz``) pays for their bytes only. The gate
-# then finds them read (``prefetch``); a key that no longer matches (the history moved,
+# user, with the paths the gate answered for them, and on such a path reads them in the
+# user's own round trip (``cached_user``), as stored, loaded only when asked for. The
+# gate's prefetch then finds them read; a key that no longer matches (the history moved,
 # a new day) is simply not asked for, and the gate reads the new one as before.
 _EXPECTED: dict[object, tuple[tuple[str, ...], frozenset[str]]] = {}
 EXPECTED_MAX = 4096
@@ -200,7 +200,9 @@ _READ_WITH_USER = "read-with-the-user"
 def _take_read_with_user() -> dict:
     """What ``_get_user_entries`` read with the user, once (none outside a request)."""
     memo = request_memo()
-    return memo.pop(_READ_WITH_USER, None) or {} if memo is not None else {}
+    if memo is None:
+        return {}
+    return memo.pop(_READ_WITH_USER, None) or {}
 
 
 def shared_keys(kind: str, ident) -> list[str]:

@@ -10,7 +10,7 @@ import logging
 import pickle
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from django.core.cache.backends.redis import RedisCacheClient
+from django.core.cache.backends.redis import RedisCacheClient, RedisSerializer
 from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
@@ -28,15 +28,15 @@ class Pickled(bytes):
         return pickle.loads(self)
 
 
+_SERIALIZER = RedisSerializer()
+
+
 class Stored(bytes):
     """An entry as Redis holds it, loaded only when it is asked for, as Django's
     serializer loads it (a plain integer is stored as its digits, anything else pickled)."""
 
     def value(self):
-        try:
-            return int(self)
-        except ValueError:
-            return pickle.loads(self)
+        return _SERIALIZER.loads(self)
 
 
 class _ReusedClient(RedisCacheClient):
